@@ -1,0 +1,6 @@
+import type { Command } from '../command';
+import { engineCommands } from './engine';
+import { registryCommands } from './registry';
+
+/** Every `lighter` command, in the order `lighter help` lists them. */
+export const commands: Command[] = [...engineCommands, ...registryCommands];
