@@ -76,9 +76,7 @@ export class JobManager {
     };
 
     this.emit(entry);
-    entry.done = Promise.resolve()
-      .then(() => run(ctx))
-      .then(
+    entry.done = startNow(run, ctx).then(
         (result) => this.finish(entry, controller.signal.aborted ? 'cancelled' : 'succeeded', result),
         (error: unknown) => {
           const value = controller.signal.aborted ? new LighterError('CANCELLED', 'Cancelled').toValue() : toErrorValue(error);
@@ -187,5 +185,14 @@ export class JobManager {
   private trim(): void {
     const finished = [...this.jobs.values()].filter((e) => e.info.state !== 'running');
     for (const e of finished.slice(0, Math.max(0, finished.length - this.keepFinished))) this.jobs.delete(e.info.id);
+  }
+}
+
+/** Starts the work synchronously, so it sees a cancel that comes right after start(). */
+function startNow<T>(run: (ctx: JobContext) => Promise<T>, ctx: JobContext): Promise<T> {
+  try {
+    return Promise.resolve(run(ctx));
+  } catch (e) {
+    return Promise.reject(e);
   }
 }
