@@ -1,0 +1,55 @@
+import type { Readable } from 'node:stream';
+import type { Descriptor } from '../image/types';
+
+/** Manifest or index bytes exactly as stored: their digest is the image's identity. */
+export interface ManifestBlob {
+  bytes: Buffer;
+  mediaType: string;
+  digest: string;
+}
+
+export interface BlobRequest {
+  signal?: AbortSignal;
+  /** Called with byte counts as the source reads (before any verification). */
+  onBytes?: (bytes: number) => void;
+}
+
+/**
+ * A place images are read from: a registry, an archive, a layout, the store, an engine. Sources hand
+ * out bytes; the copy engine verifies them.
+ */
+export interface ImageSource {
+  /** `docker://…`, `oci-archive:/path`… for messages and progress. */
+  readonly name: string;
+  /** The top-level manifest or index. */
+  topManifest(signal?: AbortSignal): Promise<ManifestBlob>;
+  /** A manifest an index points at. */
+  manifest(descriptor: Descriptor, signal?: AbortSignal): Promise<ManifestBlob>;
+  /** A blob's bytes, streamed. */
+  blob(descriptor: Descriptor, request: BlobRequest): Promise<Readable>;
+  close(): Promise<void>;
+}
+
+/** What a destination can hold, so the copy engine knows what to hand it. */
+export interface DestinationCapabilities {
+  /** Can store an index (several platforms) rather than one image manifest. */
+  acceptsIndex: boolean;
+  /** Writes blobs one after another (a tar stream); the copy engine then stages parallel downloads. */
+  sequentialBlobs: boolean;
+}
+
+/**
+ * A place images are written to. Blobs first (verified by the copy engine as they stream in), child
+ * manifests next, the top manifest last: `commit` is the moment the image appears, atomically.
+ */
+export interface ImageDestination {
+  readonly name: string;
+  readonly capabilities: DestinationCapabilities;
+  hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
+  /** Stores a blob; `verified` resolves when the copy engine has checked the digest of what passed. */
+  putBlob(descriptor: Descriptor, stream: Readable, signal?: AbortSignal): Promise<void>;
+  putManifest(manifest: ManifestBlob, signal?: AbortSignal): Promise<void>;
+  commit(top: ManifestBlob, signal?: AbortSignal): Promise<void>;
+  /** Removes everything temporary; called on failure or cancellation. Never throws. */
+  abort(): Promise<void>;
+}
