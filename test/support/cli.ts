@@ -1,3 +1,7 @@
+/** Runs the `lighter` CLI in tests: in-process with captured streams, or the built bundle as a child. */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { PassThrough, Readable } from 'node:stream';
 import { runCli } from '../../src-main/cli/main';
 
@@ -7,14 +11,36 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `lighter ARGV…` in-process with captured output; `stdin` feeds the command's standard input. */
-export async function runCliCaptured(argv: string[], env: NodeJS.ProcessEnv = process.env, stdin = ''): Promise<CliResult> {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
-  const code = await runCli(argv, { stdout, stderr, stdin: Readable.from([Buffer.from(stdin)]), env });
-  return { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+export const builtCliPath = fileURLToPath(new URL('../../out/cli/lighter.js', import.meta.url));
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  const chunks: Buffer[] = [];
+  stream.on('data', (c: Buffer) => chunks.push(c));
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+/** `runCli` in this process; stdin is `input` (not a TTY). */
+export async function runCliCaptured(argv: string[], env: NodeJS.ProcessEnv = process.env, input = ''): Promise<CliResult> {
+  const out = capture();
+  const err = capture();
+  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, stdin: Readable.from([input]), env });
+  return { code, stdout: out.text(), stderr: err.text() };
+}
+
+/** `node out/cli/lighter.js` (built by the global setup) with exactly `env` plus PATH. */
+export function runBuiltCli(argv: string[], env: NodeJS.ProcessEnv, input = ''): Promise<CliResult> {
+  if (!existsSync(builtCliPath)) throw new Error(`${builtCliPath} is missing: run node scripts/build-cli.mjs`);
+  return new Promise((resolve) => {
+    const child = execFile(
+      process.execPath,
+      [builtCliPath, ...argv],
+      { env: { PATH: process.env.PATH, ...env }, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    child.stdin?.end(input);
+  });
 }

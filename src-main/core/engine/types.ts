@@ -1,3 +1,5 @@
+import type { ErrorCode } from '../errors';
+
 /** The engine room's vocabulary, shared by the CLI, the IPC contract and the renderer. */
 
 export type EngineSource =
@@ -22,6 +24,19 @@ export interface EngineCandidate {
   tls?: { caPath?: string; certPath?: string; keyPath?: string; verify: boolean };
 }
 
+/** Which engine the user asked for; none means "the first one discovery finds". */
+export type EngineSelection = { context: string } | { host: string };
+
+/** A docker context, for the engine picker. */
+export interface EngineContextInfo {
+  name: string;
+  /** Endpoint host; '' when the context has no docker endpoint. */
+  host: string;
+  description?: string;
+  /** True for the context the docker CLI would use now. */
+  current: boolean;
+}
+
 export interface EngineInfo {
   /** e.g. "Docker Engine", "Docker Desktop", "Podman", "Colima" */
   name: string;
@@ -32,6 +47,8 @@ export interface EngineInfo {
   os: string;
   arch: string;
   kernelVersion?: string;
+  /** e.g. "Debian GNU/Linux 12 (bookworm)" or "Docker Desktop", when the engine says. */
+  operatingSystem?: string;
   host: string;
   source: EngineSource;
   foundBy: string;
@@ -115,6 +132,15 @@ export interface HistoryRow {
   emptyLayer: boolean;
 }
 
+/** One image event from the engine (pull, tag, untag, delete, load, import, …). */
+export interface ImageEvent {
+  action: string;
+  /** Image ID or reference the event is about. */
+  id: string;
+  /** Unix seconds. */
+  time: number;
+}
+
 export interface ContainerRef {
   id: string;
   name: string;
@@ -136,7 +162,7 @@ export interface PrunePreview {
 export interface RemoveResult {
   removed: string[];
   untagged: string[];
-  failed: { image: string; error: string }[];
+  failed: { image: string; error: string; code?: ErrorCode; containers?: ContainerRef[] }[];
 }
 
 export interface PruneResult {

@@ -1,0 +1,248 @@
+/**
+ * Opening one engine: a Dockerode for a candidate, a short probe, and API version negotiation
+ * (dockerode has none: unpinned it talks the engine's newest version, pinned too old it is refused).
+ */
+import { readFileSync } from 'node:fs';
+import { Agent as HttpsAgent } from 'node:https';
+import Docker from 'dockerode';
+import { LighterError } from '../errors';
+import { parseEngineHost } from './host';
+import type { EngineAttempt, EngineCandidate, EngineInfo } from './types';
+
+/** The newest Engine API version this client is written against. */
+export const newestApiVersion = '1.47';
+export const connectTimeoutMs = 3000;
+
+export interface ConnectedEngine {
+  docker: Docker;
+  info: EngineInfo;
+  candidate: EngineCandidate;
+}
+
+/** -1, 0, 1 comparing "1.41"-style versions numerically. */
+export function compareApiVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d < 0 ? -1 : 1;
+  }
+  return 0;
+}
+
+/**
+ * The version to talk: the older of the engine's and ours, but never below what the engine still
+ * accepts. Undefined when the engine does not say (then requests stay unversioned).
+ */
+export function negotiateApiVersion(engineApi: string | undefined, engineMin?: string, clientMax = newestApiVersion): string | undefined {
+  if (!engineApi || !/^\d+\.\d+$/.test(engineApi)) return undefined;
+  let version = compareApiVersions(engineApi, clientMax) < 0 ? engineApi : clientMax;
+  if (engineMin && /^\d+\.\d+$/.test(engineMin) && compareApiVersions(version, engineMin) < 0) version = engineMin;
+  return version;
+}
+
+/** The API version a Dockerode made here talks, e.g. "1.41"; undefined before negotiation. */
+export function apiVersionOf(docker: Docker): string | undefined {
+  const v = (docker.modem as { version?: string }).version;
+  return v ? v.replace(/^v/, '') : undefined;
+}
+
+// docker-modem fills defaults from process.env.DOCKER_HOST & co. (and throws on a malformed one):
+// hide them while constructing so a Dockerode talks to exactly the candidate it was made for.
+const modemEnv = ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'DOCKER_PATH_PREFIX', 'DOCKER_CLIENT_TIMEOUT'];
+
+function withoutDockerEnv<T>(make: () => T): T {
+  const saved = modemEnv.map((k) => [k, process.env[k]] as const);
+  for (const k of modemEnv) delete process.env[k];
+  try {
+    return make();
+  } finally {
+    for (const [k, v] of saved) if (v !== undefined) process.env[k] = v;
+  }
+}
+
+/** Dockerode options for a candidate (exported for tests). Reads TLS files; throws INVALID_INPUT. */
+export function dockerOptions(candidate: EngineCandidate, env: NodeJS.ProcessEnv = process.env): Docker.DockerOptions & Record<string, unknown> {
+  const address = parseEngineHost(candidate.host, !!candidate.tls);
+  switch (address.kind) {
+    case 'unix':
+      return { socketPath: address.socketPath };
+    case 'npipe':
+      return { socketPath: address.pipePath };
+    case 'ssh':
+      return {
+        protocol: 'ssh',
+        host: address.hostname,
+        port: address.port,
+        username: address.username,
+        sshOptions: { agent: env.SSH_AUTH_SOCK },
+      };
+    case 'tcp': {
+      if (!candidate.tls) return { protocol: 'http', host: address.hostname, port: address.port };
+      const read = (path?: string) => {
+        if (!path) return undefined;
+        try {
+          return readFileSync(path);
+        } catch (e) {
+          throw new LighterError('INVALID_INPUT', `cannot read TLS file ${path} for ${candidate.host}: ${(e as Error).message}`);
+        }
+      };
+      const tls = { ca: read(candidate.tls.caPath), cert: read(candidate.tls.certPath), key: read(candidate.tls.keyPath) };
+      // An agent carries the TLS settings, so "skip verify" (rejectUnauthorized) is honoured too.
+      const agent = new HttpsAgent({ ...tls, rejectUnauthorized: candidate.tls.verify });
+      return { protocol: 'https', host: address.hostname, port: address.port, agent };
+    }
+  }
+}
+
+/** A Dockerode for the candidate, API version not yet pinned. */
+export function createDocker(candidate: EngineCandidate, env: NodeJS.ProcessEnv = process.env): Docker {
+  const options = dockerOptions(candidate, env);
+  return withoutDockerEnv(() => new Docker(options));
+}
+
+/** A one-line reason a connection failed, naming the host and what to do about it. */
+export function describeConnectError(error: unknown, candidate: EngineCandidate): string {
+  const e = error as { code?: string; message?: string; name?: string; statusCode?: number };
+  const host = candidate.host;
+  const path = host.replace(/^unix:\/\//, '');
+  switch (e.code) {
+    case 'ENOENT':
+      return `no engine socket at ${path}`;
+    case 'ECONNREFUSED':
+      return `nothing is listening at ${host} (connection refused)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied on ${path}: add your user to the "docker" group (then log in again), or use rootless Docker`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `host of ${host} not found`;
+    case 'ETIMEDOUT':
+      return `no answer from ${host} (timed out)`;
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return `${host} closed the connection (is it a Docker engine?)`;
+  }
+  if (e.name === 'AbortError' || e.code === 'ABORT_ERR') return `no answer from ${host} within ${connectTimeoutMs / 1000} s`;
+  if (e instanceof LighterError) return e.message;
+  if (e.statusCode) return `${host} answered HTTP ${e.statusCode}: ${cleanEngineMessage(e.message ?? '')}`;
+  return `${host}: ${e.message ?? String(error)}`;
+}
+
+/** dockerode's "(HTTP code 404) no such container - message" becomes just the engine's message. */
+export function cleanEngineMessage(message: string): string {
+  return message.replace(/^\(HTTP code \d+\)\s*[^-]*-\s*/, '').trim();
+}
+
+interface VersionBody {
+  Version?: string;
+  ApiVersion?: string;
+  MinAPIVersion?: string;
+  Os?: string;
+  Arch?: string;
+  KernelVersion?: string;
+  Platform?: { Name?: string };
+  Components?: { Name?: string; Version?: string }[];
+}
+
+interface InfoBody {
+  OperatingSystem?: string;
+  Name?: string;
+}
+
+/** A person's name for the engine behind a candidate. */
+export function engineName(version: VersionBody, info: InfoBody | undefined, candidate: EngineCandidate): string {
+  const platform = version.Platform?.Name ?? '';
+  if (/podman/i.test(platform) || version.Components?.some((c) => /podman/i.test(c.Name ?? ''))) return 'Podman';
+  if (/docker desktop/i.test(platform) || /docker desktop/i.test(info?.OperatingSystem ?? '') || info?.Name === 'docker-desktop') {
+    return 'Docker Desktop';
+  }
+  const context = candidate.context ?? '';
+  if (/^colima/.test(context) || candidate.host.includes('/.colima/')) return 'Colima';
+  if (context === 'orbstack' || candidate.host.includes('/.orbstack/')) return 'OrbStack';
+  if (context === 'rancher-desktop' || candidate.host.includes('/.rd/')) return 'Rancher Desktop';
+  return 'Docker Engine';
+}
+
+// dockerode takes an abortSignal on these calls; its type declarations do not say so.
+interface Probe {
+  version(options: { abortSignal: AbortSignal }): Promise<VersionBody>;
+  info(options: { abortSignal: AbortSignal }): Promise<InfoBody>;
+}
+const probe = (docker: Docker) => docker as unknown as Probe;
+
+async function withTimeout<T>(timeoutMs: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    return await work(controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Probes one candidate and pins the negotiated API version; throws ENGINE_UNREACHABLE. */
+export async function connectEngine(
+  candidate: EngineCandidate,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ConnectedEngine> {
+  const timeoutMs = options.timeoutMs ?? connectTimeoutMs;
+  const unreachable = (e: unknown) =>
+    new LighterError('ENGINE_UNREACHABLE', `Cannot reach the engine at ${candidate.host}: ${describeConnectError(e, candidate)}`, {
+      host: candidate.host,
+      foundBy: candidate.foundBy,
+      cause: (e as { code?: string }).code,
+    });
+  let docker: Docker;
+  let version: VersionBody;
+  try {
+    docker = createDocker(candidate, options.env);
+    version = await withTimeout(timeoutMs, (abortSignal) => probe(docker).version({ abortSignal }));
+  } catch (e) {
+    throw unreachable(e);
+  }
+  const info = await withTimeout(timeoutMs, (abortSignal) => probe(docker).info({ abortSignal })).catch(() => undefined);
+  const apiVersion = negotiateApiVersion(version.ApiVersion, version.MinAPIVersion);
+  if (apiVersion) (docker.modem as { version?: string }).version = `v${apiVersion}`;
+  return {
+    docker,
+    candidate,
+    info: {
+      name: engineName(version, info, candidate),
+      version: version.Version ?? 'unknown',
+      apiVersion: apiVersion ?? version.ApiVersion ?? 'unknown',
+      minApiVersion: version.MinAPIVersion,
+      os: version.Os ?? 'unknown',
+      arch: version.Arch ?? 'unknown',
+      kernelVersion: version.KernelVersion,
+      operatingSystem: info?.OperatingSystem,
+      host: candidate.host,
+      source: candidate.source,
+      foundBy: candidate.foundBy,
+    },
+  };
+}
+
+/** Tries candidates in order; the first that answers wins. Throws ENGINE_UNREACHABLE listing attempts. */
+export async function connectFirst(
+  candidates: EngineCandidate[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; attempts?: EngineAttempt[] } = {},
+): Promise<ConnectedEngine> {
+  const attempts = options.attempts ?? [];
+  for (const candidate of candidates) {
+    try {
+      return await connectEngine(candidate, options);
+    } catch (e) {
+      attempts.push({ host: candidate.host, foundBy: candidate.foundBy, error: (e as Error).message });
+    }
+  }
+  throw unreachableError(attempts);
+}
+
+/** ENGINE_UNREACHABLE summarizing what was tried. */
+export function unreachableError(attempts: EngineAttempt[]): LighterError {
+  const message = attempts.length
+    ? `No container engine reachable: ${attempts.map((a) => a.error.replace(/^Cannot reach the engine at /, '')).join('; ')}`
+    : 'No container engine found: set DOCKER_HOST, pick a docker context, or start Docker or Podman';
+  return new LighterError('ENGINE_UNREACHABLE', message, { attempts });
+}
