@@ -43,6 +43,10 @@ export function resolveLimits(overrides?: Partial<ArchiveLimits>): ArchiveLimits
   return { ...defaultLimits, ...overrides };
 }
 
+export function jsonTooLarge(what: string, size: number, limit: number): string {
+  return `${what} is ${formatBytes(size)}; JSON files over ${formatBytes(limit)} are refused`;
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < MiB) return `${(n / 1024).toFixed(1)} KiB`;

@@ -1,0 +1,163 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { PassThrough, Transform, pipeline, type Duplex, type Readable, type TransformCallback } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { LighterError } from '../errors';
+import { formatBytes, resolveLimits, type ArchiveLimits } from './limits';
+
+export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
+
+/** Magic numbers, as `docker load` checks them. */
+const magics: [Compression, number[]][] = [
+  ['gzip', [0x1f, 0x8b, 0x08]],
+  ['zstd', [0x28, 0xb5, 0x2f, 0xfd]],
+  ['xz', [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ['bzip2', [0x42, 0x5a, 0x68]],
+];
+
+export const MAGIC_LENGTH = 6;
+
+export function detectCompression(head: Uint8Array): Compression {
+  for (const [kind, magic] of magics) {
+    if (head.length >= magic.length && magic.every((byte, i) => head[i] === byte)) return kind;
+  }
+  return 'none';
+}
+
+type ZstdFactory = () => Duplex;
+const zstdFactory = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
+const zstdCompressFactory = (zlib as unknown as { createZstdCompress?: ZstdFactory }).createZstdCompress;
+
+export function zstdSupported(): boolean {
+  return typeof zstdFactory === 'function';
+}
+
+/** A zstd compressor when this Node has one (22.15+ / 23.8+). */
+export function createZstdCompressor(): Duplex {
+  if (!zstdCompressFactory) throw unsupported('zstd', 'write');
+  return zstdCompressFactory();
+}
+
+function unsupported(kind: Compression, verb: 'read' | 'write', what = 'archive'): LighterError {
+  if (kind === 'zstd') {
+    return new LighterError('UNSUPPORTED', `Cannot ${verb} a zstd-compressed ${what}: this needs Node 22.15 or newer, this is Node ${process.versions.node}`);
+  }
+  const tool = kind === 'xz' ? 'xz -d' : 'bunzip2';
+  return new LighterError('UNSUPPORTED', `Cannot read a ${kind}-compressed ${what}: ${kind} is not supported; decompress it first (${tool} FILE) and open the .tar`);
+}
+
+/** An in-process decompressor; never a program from PATH. */
+export function createDecompressor(kind: Compression, what = 'archive'): Duplex {
+  switch (kind) {
+    case 'none':
+      return new PassThrough();
+    case 'gzip':
+      return zlib.createGunzip();
+    case 'zstd':
+      if (!zstdFactory) throw unsupported(kind, 'read', what);
+      return zstdFactory();
+    default:
+      throw unsupported(kind, 'read', what);
+  }
+}
+
+/**
+ * Passes decompressed bytes through and fails with ARCHIVE_INVALID once the output passes the
+ * absolute cap, or the ratio to the compressed bytes read so far passes the ratio cap.
+ */
+export class DecompressionGuard extends Transform {
+  bytes = 0;
+
+  constructor(
+    private readonly compressedBytes: () => number,
+    private readonly limits: Pick<ArchiveLimits, 'maxDecompressedBytes' | 'maxCompressionRatio' | 'ratioGraceBytes'>,
+    private readonly what: string,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    const problem = this.check();
+    if (problem) callback(problem);
+    else callback(null, chunk);
+  }
+
+  private check(): LighterError | undefined {
+    const { maxDecompressedBytes, maxCompressionRatio, ratioGraceBytes } = this.limits;
+    if (this.bytes > maxDecompressedBytes) {
+      return new LighterError('ARCHIVE_INVALID', `${this.what} decompresses to more than ${formatBytes(maxDecompressedBytes)}; refusing a likely decompression bomb`);
+    }
+    const compressed = Math.max(1, this.compressedBytes());
+    if (this.bytes > ratioGraceBytes && this.bytes / compressed > maxCompressionRatio) {
+      return new LighterError(
+        'ARCHIVE_INVALID',
+        `${this.what} expands more than ${maxCompressionRatio}:1 (${formatBytes(compressed)} → ${formatBytes(this.bytes)}); refusing a likely decompression bomb`,
+      );
+    }
+    return undefined;
+  }
+}
+
+/** Counts bytes flowing through (the compressed side of a guard). */
+export class ByteCounter extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    callback(null, chunk);
+  }
+}
+
+export interface ArchiveStream {
+  /** The decompressed tar bytes. */
+  stream: Readable;
+  compression: Compression;
+  fileSize: number;
+  /** Bytes of the file read so far (for progress). */
+  bytesRead(): number;
+}
+
+export interface OpenArchiveOptions {
+  signal?: AbortSignal;
+  limits?: Partial<ArchiveLimits>;
+}
+
+export async function readHead(path: string, length = MAGIC_LENGTH): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(head, 0, length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Opens an archive file and undoes its outer compression, detected by magic bytes. */
+export async function openArchiveStream(path: string, options: OpenArchiveOptions = {}): Promise<ArchiveStream> {
+  const limits = resolveLimits(options.limits);
+  const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
+    throw new LighterError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT', `Cannot open ${path}: ${e.code ?? e.message}`);
+  });
+  if (!info.isFile()) throw new LighterError('INVALID_INPUT', `${path} is not a regular file`);
+  const compression = detectCompression(await readHead(path));
+  const decompressor = createDecompressor(compression);
+  const file = createReadStream(path, { highWaterMark: 1 << 20, signal: options.signal });
+  const counter = new ByteCounter();
+  if (compression === 'none') {
+    return { stream: pipeline(file, counter, () => {}), compression, fileSize: info.size, bytesRead: () => counter.bytes };
+  }
+  const guard = new DecompressionGuard(() => counter.bytes, limits, `The ${compression} archive`);
+  const stream = pipeline(file, counter, decompressor, guard, () => {});
+  return { stream, compression, fileSize: info.size, bytesRead: () => counter.bytes };
+}
+
+/** Maps zlib's terse errors to one line that names the file. */
+export function describeStreamError(e: unknown, what: string): unknown {
+  const code = (e as { code?: string }).code;
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return new LighterError('ARCHIVE_INVALID', `${what} is not valid compressed data (${(e as Error).message})`);
+  }
+  if (code === 'ERR_STREAM_PREMATURE_CLOSE') return new LighterError('ARCHIVE_INVALID', `${what} ended unexpectedly`);
+  return e;
+}

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { LighterError, isAbortError, throwIfAborted } from '../errors';
+import type { Digest } from '../image/digest';
+import { linkTargetPath, normalizeMemberPath } from './archive-path';
+import { detectCompression, describeStreamError, MAGIC_LENGTH, openArchiveStream, type Compression } from './compression';
+import { DecompressedHasher, type HashOutcome } from './content-hasher';
+import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
+import { readTar, shorten, type TarEntry } from './tar-reader';
+
+/** Names whose content is always kept in memory (within the JSON cap). */
+export const metadataNames = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
+
+/** One member of the archive as seen during the scan. */
+export interface ScannedEntry {
+  path: string;
+  type: TarEntry['type'];
+  size: number;
+  /** Offset of the data in the decompressed tar stream. */
+  dataOffset: number;
+  /** sha256 of the data as stored (files only). */
+  digest?: Digest;
+  /** Compression of the data itself, by its magic bytes (files only). */
+  compression: Compression;
+  /** Kept in memory when small (candidates for configs and manifests) or a metadata file. */
+  content?: Buffer;
+  /** For links: the member path they name. Never followed on disk; looked up only in this index. */
+  linkTarget?: string;
+  /** With `hashDecompressed`: sha256 of the decompressed data, or why it could not be computed. */
+  decompressed?: HashOutcome;
+}
+
+export interface ScanProgress {
+  bytesRead: number;
+  totalBytes: number;
+  entries: number;
+}
+
+export interface ScanOptions {
+  signal?: AbortSignal;
+  onProgress?: (progress: ScanProgress) => void;
+  limits?: Partial<ArchiveLimits>;
+  /** Also decompress compressed members and hash the result (diffIDs). */
+  hashDecompressed?: boolean;
+}
+
+export interface ScanResult {
+  path: string;
+  compression: Compression;
+  fileSize: number;
+  entries: Map<string, ScannedEntry>;
+}
+
+const smallContentSize = 1024 * 1024;
+const contentBudget = 64 * 1024 * 1024;
+const blobPathPattern = /^blobs\/sha256\/([a-f0-9]{64})$/;
+
+function invalid(message: string): LighterError {
+  return new LighterError('ARCHIVE_INVALID', message);
+}
+
+/** Reads the whole archive once: every member hashed, small ones kept, offsets recorded. */
+export async function scanArchive(path: string, options: ScanOptions = {}): Promise<ScanResult> {
+  const limits = resolveLimits(options.limits);
+  throwIfAborted(options.signal);
+  const opened = await openArchiveStream(path, { signal: options.signal, limits });
+  const what = opened.compression === 'none' ? 'The archive' : `The ${opened.compression} archive`;
+  const entries = new Map<string, ScannedEntry>();
+  let buffered = 0;
+  let lastProgress = 0;
+  const report = (force: boolean) => {
+    const now = Date.now();
+    if (!options.onProgress || (!force && now - lastProgress < 100)) return;
+    lastProgress = now;
+    options.onProgress({ bytesRead: opened.bytesRead(), totalBytes: opened.fileSize, entries: entries.size });
+  };
+
+  try {
+    for await (const entry of readTar(opened.stream, { ...limits, signal: options.signal })) {
+      const memberPath = normalizeMemberPath(entry.path);
+      if (memberPath === '') continue;
+      const scanned: ScannedEntry = { path: memberPath, type: entry.type, size: entry.size, dataOffset: entry.dataOffset, compression: 'none' };
+      if (entry.type === 'symlink' || entry.type === 'hardlink') {
+        scanned.linkTarget = linkTargetPath(memberPath, entry.linkname, entry.type);
+      } else if (entry.type === 'file') {
+        const isMetadata = metadataNames.has(memberPath);
+        if (isMetadata && entry.size > limits.maxJsonSize) {
+          throw invalid(jsonTooLarge(memberPath, entry.size, limits.maxJsonSize));
+        }
+        const keep = isMetadata || (entry.size <= smallContentSize && buffered + entry.size <= contentBudget);
+        if (keep) buffered += entry.size;
+        await consumeBody(entry, scanned, { keep, hashDecompressed: options.hashDecompressed === true, limits, signal: options.signal, onChunk: () => report(false) });
+        const blobHex = blobPathPattern.exec(memberPath)?.[1];
+        if (blobHex && scanned.digest !== `sha256:${blobHex}`) {
+          throw new LighterError('DIGEST_MISMATCH', `Blob ${memberPath} does not match its name: its content hashes to ${scanned.digest}`, {
+            expected: `sha256:${blobHex}`,
+            actual: scanned.digest,
+          });
+        }
+      } else if (entry.type !== 'directory') {
+        throw invalid(`Archive entry "${shorten(memberPath)}" is a ${entry.type}; image archives hold only files, directories and links`);
+      }
+      addEntry(entries, scanned);
+      report(false);
+    }
+  } catch (e) {
+    opened.stream.destroy();
+    if (isAbortError(e)) throw new LighterError('CANCELLED', 'Cancelled');
+    throw describeStreamError(e, what);
+  }
+  opened.stream.destroy();
+  report(true);
+  return { path, compression: opened.compression, fileSize: opened.fileSize, entries };
+}
+
+function addEntry(entries: Map<string, ScannedEntry>, entry: ScannedEntry): void {
+  const previous = entries.get(entry.path);
+  if (previous) {
+    const same =
+      previous.type === entry.type &&
+      (entry.type === 'directory' || (previous.digest === entry.digest && previous.linkTarget === entry.linkTarget));
+    if (!same) throw invalid(`Archive has two different entries named "${shorten(entry.path)}"`);
+    return;
+  }
+  entries.set(entry.path, entry);
+}
+
+async function consumeBody(
+  entry: TarEntry,
+  scanned: ScannedEntry,
+  options: { keep: boolean; hashDecompressed: boolean; limits: ArchiveLimits; signal?: AbortSignal; onChunk: () => void },
+): Promise<void> {
+  const hash = createHash('sha256');
+  const kept: Buffer[] = [];
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  let hasher: DecompressedHasher | undefined;
+  let decided = false;
+
+  const decide = async () => {
+    decided = true;
+    const start = Buffer.concat(head);
+    head = [];
+    scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
+    if (options.hashDecompressed && scanned.compression !== 'none') {
+      hasher = new DecompressedHasher(scanned.compression, options.limits, `Layer ${shorten(scanned.path, 80)}`);
+      await hasher.write(start);
+    }
+  };
+
+  try {
+    for await (const piece of entry.body) {
+      throwIfAborted(options.signal);
+      const chunk = piece as Buffer;
+      hash.update(chunk);
+      if (options.keep) kept.push(chunk);
+      if (!decided) {
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes >= MAGIC_LENGTH) await decide();
+      } else if (hasher) {
+        await hasher.write(chunk);
+      }
+      options.onChunk();
+    }
+    if (!decided) await decide();
+  } catch (e) {
+    hasher?.abort();
+    throw e;
+  }
+  scanned.digest = `sha256:${hash.digest('hex')}`;
+  if (options.keep) scanned.content = Buffer.concat(kept);
+  if (hasher) scanned.decompressed = await hasher.finish();
+}

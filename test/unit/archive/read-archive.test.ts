@@ -1,0 +1,130 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openArchiveBlob, readArchive, verifyArchive } from '../../../src-main/core/archive/read-archive';
+import { MediaType } from '../../../src-main/core/image/media-types';
+import { collect, digestOf, legacyDockerArchive, makeImage, ociArchive, randomLayer } from '../../support/archive-fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'lighter-read-archive-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+function file(data: Buffer): string {
+  const path = join(dir, `a${counter++}.tar`);
+  writeFileSync(path, data);
+  return path;
+}
+
+describe('readArchive', () => {
+  it('reads a legacy docker save with several images sharing a layer through a symlink', async () => {
+    const base = await randomLayer();
+    const a = makeImage('one:1', [base, await randomLayer()], { docker: true });
+    const b = makeImage('two:2', [base], { docker: true });
+    const path = file(await legacyDockerArchive([a, b]));
+    const contents = await readArchive(path);
+    expect(contents.format).toBe('docker-archive');
+    expect(contents.layout).toBe('docker-legacy');
+    expect(contents.images.map((i) => i.names)).toEqual([['one:1'], ['two:2']]);
+    const [one, two] = contents.images;
+    expect(one.synthesized).toBe(true);
+    expect(one.manifest.mediaType).toBe(MediaType.dockerManifest);
+    expect(one.configDescriptor.digest).toBe(a.configDigest);
+    expect(one.layers.map((l) => l.descriptor.digest)).toEqual(a.layers.map((l) => l.diffID));
+    expect(one.layers.every((l) => l.diffIDVerified && l.descriptor.mediaType === MediaType.dockerLayer)).toBe(true);
+    expect(two.layers[0].descriptor.digest).toBe(a.layers[0].diffID);
+    expect(one.manifestDescriptor.digest).toBe(digestOf(one.manifestBytes));
+    // Blobs stream back from their offsets, verified.
+    const layer = await collect(await openArchiveBlob(contents, a.layers[1].digest));
+    expect(layer.equals(a.layers[1].tar)).toBe(true);
+    expect((await collect(await openArchiveBlob(contents, a.configDigest))).equals(a.config)).toBe(true);
+  });
+
+  it('reads an OCI archive with gzip layers, several tags, and verifies every diffID', async () => {
+    const a = makeImage('x:1', [await randomLayer(), await randomLayer()], { gzip: true });
+    const b = makeImage('y:2', [await randomLayer()]);
+    const path = file(await ociArchive([a, b]));
+    const contents = await readArchive(path);
+    expect(contents.format).toBe('oci-archive');
+    expect(contents.images.map((i) => i.names)).toEqual([['1'], ['2']]);
+    expect(contents.images[0].layers.map((l) => l.diffIDVerified)).toEqual([false, false]);
+    expect(contents.images[0].manifestBytes.equals(a.manifest)).toBe(true);
+    const { contents: verified, report } = await verifyArchive(path);
+    expect(verified.images[0].layers.every((l) => l.diffIDVerified)).toBe(true);
+    expect(report).toMatchObject({ layers: 3, blobs: 5 });
+  });
+
+  it('walks nested indexes for several platforms and skips attestations', async () => {
+    const amd = makeImage('m:1', [await randomLayer()]);
+    const arm = makeImage('m:1', [await randomLayer()]);
+    const child = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociIndex,
+      manifests: [
+        { mediaType: MediaType.ociManifest, digest: amd.manifestDigest, size: amd.manifest.length, platform: { os: 'linux', architecture: 'amd64' } },
+        { mediaType: MediaType.ociManifest, digest: arm.manifestDigest, size: arm.manifest.length, platform: { os: 'linux', architecture: 'arm64' } },
+        {
+          mediaType: MediaType.ociManifest,
+          digest: amd.manifestDigest,
+          size: amd.manifest.length,
+          platform: { os: 'unknown', architecture: 'unknown' },
+          annotations: { 'vnd.docker.reference.type': 'attestation-manifest' },
+        },
+      ],
+    };
+    const childBytes = Buffer.from(JSON.stringify(child));
+    const tar = await ociArchive([amd, arm], {
+      extraIndex: {
+        schemaVersion: 2,
+        manifests: [{ mediaType: MediaType.ociIndex, digest: digestOf(childBytes), size: childBytes.length, annotations: { 'io.containerd.image.name': 'docker.io/library/m:1' } }],
+      },
+    });
+    // Put the nested index into the archive as a blob next to the others.
+    const { buildTar } = await import('../../support/archive-fixtures');
+    const extra = await buildTar([{ path: `blobs/sha256/${digestOf(childBytes).slice(7)}`, data: childBytes }], { end: false });
+    const path = file(Buffer.concat([extra, tar]));
+    const contents = await readArchive(path);
+    expect(contents.images.map((i) => [i.names[0], i.platform?.architecture])).toEqual([
+      ['docker.io/library/m:1', 'amd64'],
+      ['docker.io/library/m:1', 'arm64'],
+    ]);
+    expect(contents.images[0].parentIndex?.digest).toBe(digestOf(childBytes));
+    expect(contents.documents.get(digestOf(childBytes) as `sha256:${string}`)?.equals(childBytes)).toBe(true);
+  });
+
+  it('reads the Docker 25+ combined layout and prefers the stored manifest', async () => {
+    const image = makeImage('docker.io/library/c:3', [await randomLayer()], { gzip: true, docker: true });
+    const oci = await ociArchive([image]);
+    const { buildTar } = await import('../../support/archive-fixtures');
+    const manifestJson = JSON.stringify([
+      { Config: `blobs/sha256/${image.configDigest.slice(7)}`, RepoTags: ['c:3'], Layers: [`blobs/sha256/${image.layers[0].digest.slice(7)}`] },
+    ]);
+    const extra = await buildTar([{ path: 'manifest.json', data: manifestJson }], { end: false });
+    const path = file(Buffer.concat([extra, oci]));
+    const { contents } = await verifyArchive(path);
+    expect(contents.layout).toBe('docker-oci');
+    expect(contents.images).toHaveLength(1);
+    expect(contents.images[0].names).toEqual(['c:3']);
+    expect(contents.images[0].synthesized).toBe(false);
+    expect(contents.images[0].manifestDescriptor.digest).toBe(image.manifestDigest);
+  });
+
+  it('reads gzip-compressed archives and re-reads blobs by scanning again', async () => {
+    const image = makeImage('g:1', [await randomLayer()], { docker: true });
+    const path = file(gzipSync(await legacyDockerArchive([image])));
+    const contents = await readArchive(path);
+    expect(contents.compression).toBe('gzip');
+    const layer = await collect(await openArchiveBlob(contents, image.layers[0].digest));
+    expect(layer.equals(image.layers[0].tar)).toBe(true);
+  });
+
+  it('reports progress and honours cancellation', async () => {
+    const path = file(await legacyDockerArchive([makeImage('p:1', [await randomLayer(3, 100_000)], { docker: true })]));
+    const seen: number[] = [];
+    await readArchive(path, { onProgress: (p) => seen.push(p.bytesRead) });
+    expect(seen.at(-1)).toBeGreaterThan(300_000);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(readArchive(path, { signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
