@@ -30,12 +30,18 @@ export function sha256(data: string | Uint8Array): Digest {
  * waits for 'finish' never accepts wrong bytes.
  */
 export class DigestStream extends Transform {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash;
   bytes = 0;
   private result?: Digest;
 
-  constructor(private readonly expected?: { digest: string; size?: number; what?: string }) {
+  /** `resume` continues a hash of bytes already seen (e.g. a partial download on disk). */
+  constructor(
+    private readonly expected?: { digest: string; size?: number; what?: string },
+    resume?: { hash: Hash; bytes: number },
+  ) {
     super();
+    this.hash = resume?.hash ?? createHash('sha256');
+    this.bytes = resume?.bytes ?? 0;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
