@@ -124,7 +124,8 @@ export async function* readTar(input: AsyncIterable<Buffer | Uint8Array>, option
       const block = await reader.read(BLOCK);
       if (block.length < BLOCK) {
         if (headerOffset === 0) throw invalid(block.length === 0 ? 'Not a tar archive: the file is empty' : 'Not a tar archive: shorter than one header block');
-        throw invalid(`Truncated tar: the archive ends at offset ${headerOffset + block.length} without an end-of-archive marker`);
+        if (block.length > 0) throw invalid(`Truncated tar: the archive ends at offset ${headerOffset + block.length} in the middle of a header`);
+        throw invalid(`Truncated tar: the archive ends at offset ${headerOffset} without an end-of-archive marker`);
       }
       if (isZeroBlock(block)) {
         if (headerOffset === 0) throw invalid('Not a tar archive: it starts with an empty block');
