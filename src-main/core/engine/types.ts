@@ -167,6 +167,8 @@ export interface RemoveResult {
 
 export interface PruneResult {
   deleted: string[];
+  /** Tags removed on the way (an `all` prune untags before it deletes). */
+  untagged?: string[];
   reclaimedBytes: number;
 }
 
