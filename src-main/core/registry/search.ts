@@ -53,6 +53,11 @@ export async function searchImages(term: string, options: SearchOptions = {}): P
       }))
       .filter((r) => r.name && (!options.officialOnly || r.official) && r.stars >= (options.minStars ?? 0))
       .slice(0, limit);
+  } catch (e) {
+    if (e instanceof LighterError && (e.code === 'NETWORK' || e.code === 'TIMEOUT')) {
+      throw new LighterError('NETWORK', `Search is unavailable (offline?): ${e.message}`, { host: url.host });
+    }
+    throw e;
   } finally {
     await http.close();
   }
