@@ -51,7 +51,10 @@ export function parseChallenges(values: string[]): Challenge[] {
         }
         i++;
       } else {
-        v = token() ?? '';
+        // Lenient: unquoted values are read up to the next comma (realms are often URLs).
+        const m = /^[^,\s]*/.exec(value.slice(i))!;
+        v = m[0];
+        i += v.length;
       }
       if (current) current.params[word.toLowerCase()] = v;
     }
