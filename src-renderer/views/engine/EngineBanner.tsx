@@ -13,7 +13,8 @@ function useCountdown(statusAt: number, retryInMs?: number): number | undefined 
     return () => clearInterval(timer);
   }, [retryInMs, statusAt]);
   if (retryInMs === undefined) return undefined;
-  return Math.max(0, Math.ceil((statusAt + retryInMs - now) / 1000));
+  // The clock may be older than the status (it ticks only while counting): never count from before it.
+  return Math.max(0, Math.ceil((statusAt + retryInMs - Math.max(now, statusAt)) / 1000));
 }
 
 /**
