@@ -42,11 +42,12 @@ export function dockerEnv(host: string, configDir?: string): NodeJS.ProcessEnv {
 
 /**
  * Starts a private dockerd, or uses LIGHTER_TEST_DOCKER_HOST when set (then never stops it).
- * Pass `dir` to restart an engine that was stopped with `keepDir` on the same socket.
+ * Pass `dir` to restart an engine that was stopped with `keepDir` on the same socket, `own` to get a
+ * private dockerd even when an outside engine is configured.
  */
-export async function startEngine(options: { dir?: string; timeoutMs?: number } = {}): Promise<TestEngine> {
+export async function startEngine(options: { dir?: string; timeoutMs?: number; own?: boolean } = {}): Promise<TestEngine> {
   const outside = process.env.LIGHTER_TEST_DOCKER_HOST;
-  if (outside && !options.dir) {
+  if (outside && !options.dir && !options.own) {
     const socketPath = outside.startsWith('unix://') ? outside.slice('unix://'.length) : '';
     return { host: outside, socketPath, env: dockerEnv(outside), dir: '', stop: async () => {} };
   }

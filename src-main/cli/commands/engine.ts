@@ -244,8 +244,8 @@ const df: Command = {
       type,
       String(u.count),
       String(u.active),
-      humanSize(u.size),
-      u.size > 0 ? `${humanSize(u.reclaimable)} (${Math.floor((u.reclaimable * 100) / u.size)}%)` : humanSize(u.reclaimable),
+      humanSize(u.size, 4),
+      u.size > 0 ? `${humanSize(u.reclaimable, 4)} (${Math.floor((u.reclaimable * 100) / u.size)}%)` : humanSize(u.reclaimable, 4),
     ];
     printTable(io, ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], [
       row('Images', usage.images),

@@ -14,6 +14,8 @@ export interface ImageFacts {
   diffIds: string[];
   /** Chain IDs, base first: the identity of each layer stack on disk. */
   chainIds: string[];
+  /** Creation time in nanoseconds (list entries only carry seconds). */
+  createdNs: bigint;
 }
 
 const maxEntries = 20_000;
@@ -31,9 +33,19 @@ export function platformOf(inspect: { Os?: string; Architecture?: string; Varian
   return [inspect.Os || 'unknown', inspect.Architecture || 'unknown', inspect.Variant].filter(Boolean).join('/');
 }
 
+/** An RFC 3339 time with up to 9 fraction digits as nanoseconds since the epoch (0 when unreadable). */
+export function preciseTime(iso: string): bigint {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(iso ?? '');
+  if (!match) return 0n;
+  const ms = Date.parse(match[1] + match[3]);
+  if (!Number.isFinite(ms)) return 0n;
+  const fraction = (match[2] ?? '').slice(0, 9).padEnd(9, '0');
+  return BigInt(ms) * 1_000_000n + BigInt(fraction);
+}
+
 export function factsFromInspect(inspect: Docker.ImageInspectInfo & { Variant?: string }): ImageFacts {
   const diffIds = inspect.RootFS?.Layers ?? [];
-  return { platform: platformOf(inspect), diffIds, chainIds: chainIds(diffIds) };
+  return { platform: platformOf(inspect), diffIds, chainIds: chainIds(diffIds), createdNs: preciseTime(inspect.Created) };
 }
 
 function remember(id: string, facts: ImageFacts): void {

@@ -2,15 +2,18 @@
 
 const sizeUnits = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 
-/** Decimal units with 3 significant digits: 2047798 → "2.05MB", 0 → "0B". */
-export function humanSize(bytes: number): string {
+/**
+ * Decimal units with `precision` significant digits: 2047798 → "2.05MB", 0 → "0B". The docker CLI
+ * uses 3 in image lists and 4 in `system df`.
+ */
+export function humanSize(bytes: number, precision = 3): string {
   let value = bytes;
   let unit = 0;
   while (value >= 1000 && unit < sizeUnits.length - 1) {
     value /= 1000;
     unit++;
   }
-  return `${Number(value.toPrecision(3))}${sizeUnits[unit]}`;
+  return `${Number(value.toPrecision(precision))}${sizeUnits[unit]}`;
 }
 
 /** How long ago, e.g. "About an hour", "3 days", "2 weeks". */

@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import { LighterError, throwIfAborted } from '../errors';
 import { apiVersionOf, compareApiVersions } from './connect';
 import { engineError } from './engine-errors';
-import { imageFacts } from './facts';
+import { imageFacts, preciseTime } from './facts';
 import { globToRegExp, matchesReference, matchesText, realDigests, realTags } from './filters';
 import { shortId } from './format';
 import type { ImageFilter, ImageSummary } from './types';
@@ -89,19 +89,19 @@ function toSummary(raw: RawImage, counts: Map<string, number>, dfShared?: Map<st
   };
 }
 
-/** Creation time (unix seconds) of the image a before/since filter names. */
-async function createdOf(docker: Docker, images: ImageSummary[], nameOrId: string): Promise<number> {
-  let inspect;
+/** Creation time (ns) of the image a before/since filter names. */
+async function createdOf(docker: Docker, nameOrId: string): Promise<bigint> {
   try {
-    inspect = await docker.getImage(nameOrId).inspect();
+    return preciseTime((await docker.getImage(nameOrId).inspect()).Created);
   } catch (e) {
     throw engineError(e, nameOrId);
   }
-  const listed = images.find((i) => i.id === inspect.Id);
-  return listed ? listed.created : Math.floor(Date.parse(inspect.Created) / 1000);
 }
 
-/** Narrows the list like `docker images --filter`; a reference filter also narrows each image's tags. */
+/**
+ * Narrows the list like `docker images --filter`; a reference filter also narrows each image's
+ * tags. before/since compare creation times to the nanosecond, as the engine does.
+ */
 export async function applyFilter(docker: Docker, images: ImageSummary[], filter: ImageFilter, signal?: AbortSignal): Promise<ImageSummary[]> {
   let out = images;
   if (filter.dangling !== undefined) out = out.filter((i) => i.dangling === filter.dangling);
@@ -113,13 +113,12 @@ export async function applyFilter(docker: Docker, images: ImageSummary[], filter
       .map((i) => ({ ...i, repoTags: i.repoTags.filter((t) => matchesReference(glob, t)) }))
       .filter((i) => i.repoTags.length > 0);
   }
-  if (filter.before) {
-    const limit = await createdOf(docker, images, filter.before);
-    out = out.filter((i) => i.created < limit);
-  }
-  if (filter.since) {
-    const limit = await createdOf(docker, images, filter.since);
-    out = out.filter((i) => i.created > limit);
+  if (filter.before || filter.since) {
+    const before = filter.before ? await createdOf(docker, filter.before) : undefined;
+    const since = filter.since ? await createdOf(docker, filter.since) : undefined;
+    const facts = await imageFacts(docker, out.map((i) => i.id), signal);
+    const created = (i: ImageSummary) => facts.get(i.id)?.createdNs ?? BigInt(i.created) * 1_000_000_000n;
+    out = out.filter((i) => (before === undefined || created(i) < before) && (since === undefined || created(i) > since));
   }
   throwIfAborted(signal);
   return out;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diskUsageFromDf } from '../../../src-main/core/engine/disk-usage';
-import { chainIds, platformOf } from '../../../src-main/core/engine/facts';
+import { chainIds, platformOf, preciseTime } from '../../../src-main/core/engine/facts';
 import { globToRegExp, matchesReference, matchesText, repositoryOf, tagOf } from '../../../src-main/core/engine/filters';
 import { humanDuration, humanSize } from '../../../src-main/core/engine/format';
 import { parseFilterArgs } from '../../../src-main/core/engine/images';
@@ -76,6 +76,7 @@ describe('docker-style sizes and durations', () => {
     expect(humanSize(65536)).toBe('65.5kB');
     expect(humanSize(1_980_000)).toBe('1.98MB');
     expect(humanSize(5_000_000_000)).toBe('5GB');
+    expect(humanSize(2_015_087, 4)).toBe('2.015MB');
     expect(humanDuration(0.5)).toBe('Less than a second');
     expect(humanDuration(30)).toBe('30 seconds');
     expect(humanDuration(90)).toBe('About a minute');
@@ -146,6 +147,13 @@ describe('prune arithmetic', () => {
     const second = sha256('sha256:1111 sha256:2222');
     expect(chainIds(diffs)).toEqual([diffs[0], second, sha256(`${second} sha256:3333`)]);
     expect(platformOf({ Os: 'linux', Architecture: 'arm', Variant: 'v7' })).toBe('linux/arm/v7');
+  });
+
+  it('orders creation times to the nanosecond', () => {
+    expect(preciseTime('2026-11-22T14:21:27.217184922Z') < preciseTime('2026-11-22T14:21:27.217184923Z')).toBe(true);
+    expect(preciseTime('2026-11-22T14:21:27.5Z')).toBe(preciseTime('2026-11-22T14:21:27.500000000Z'));
+    expect(preciseTime('2026-11-22T14:21:27Z') < preciseTime('2026-11-22T14:21:27.000000001Z')).toBe(true);
+    expect(preciseTime('2026-11-22T15:21:27+01:00')).toBe(preciseTime('2026-11-22T14:21:27Z'));
   });
 });
 
