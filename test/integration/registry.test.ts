@@ -96,3 +96,30 @@ describe.skipIf(!available)('registry client against a real registry (anonymous 
     expect((await getManifest(client, ref, pushed.manifestDigest)).digest).toBe(pushed.manifestDigest);
   });
 });
+
+describe('Docker Hub specifics', () => {
+  it('surfaces rate-limit headers from manifest responses', async () => {
+    const { createServer } = await import('node:http');
+    const body = Buffer.from(JSON.stringify(buildImage({ layers: 1, layerSize: 10 }).manifest));
+    const server = createServer((req, res) => {
+      if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+      res.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        'docker-content-digest': sha256(body),
+        'ratelimit-limit': '100;w=21600',
+        'ratelimit-remaining': '42;w=21600',
+      });
+      res.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new RegistryClient({ credentials: async () => undefined });
+    try {
+      const host = `127.0.0.1:${(server.address() as { port: number }).port}`;
+      const got = await getManifest(client, parseReference(`${host}/library/x`), 'latest');
+      expect(got.rateLimit).toEqual({ limit: 100, remaining: 42, windowSeconds: 21600 });
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+});
