@@ -20,11 +20,17 @@ function capture(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
-/** `runCli` in this process; stdin is `input` (not a TTY). */
-export async function runCliCaptured(argv: string[], env: NodeJS.ProcessEnv = process.env, input = ''): Promise<CliResult> {
+/** `runCli` in this process; stdin is `input`, a TTY only when `options.tty` says so. */
+export async function runCliCaptured(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  input = '',
+  options: { tty?: boolean } = {},
+): Promise<CliResult> {
   const out = capture();
   const err = capture();
-  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, stdin: Readable.from([input]), env });
+  const stdin = Object.assign(Readable.from([input]), { isTTY: options.tty ? true : undefined });
+  const code = await runCli(argv, { stdout: out.stream, stderr: err.stream, stdin, env });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
