@@ -37,7 +37,7 @@ export function FilterBar() {
         </select>
       </label>
       <input
-        className="input-small"
+        className="input-small wide"
         placeholder="Reference, e.g. busybox*"
         aria-label="Reference pattern"
         value={filters.reference}

@@ -2,7 +2,7 @@ import type { ImageSummary } from '../../../src-main/core/engine/types';
 import { CopyButton } from '../../components/CopyButton';
 import { Bytes, RelativeTime } from '../../components/Time';
 import type { Column } from '../../components/VirtualTable';
-import { shortDigest, splitRepoTag } from '../../format';
+import { shortDigest, shortHash, splitRepoTag } from '../../format';
 import { primaryRepository } from '../../store/image-query';
 
 /** How a row is named in labels and dialogs: its first tag, else its short ID. */
@@ -28,12 +28,22 @@ function RepositoryCell({ image, onOpen }: { image: ImageSummary; onOpen(image: 
   );
 }
 
+/** Marks a chip row that does not fit, so its end fades out instead of being cut mid-letter. */
+function markOverflow(node: HTMLElement | null) {
+  if (!node || typeof ResizeObserver === 'undefined') return;
+  const check = () => node.classList.toggle('overflowing', node.scrollWidth > node.clientWidth + 1);
+  const observer = new ResizeObserver(check);
+  observer.observe(node);
+  check();
+  return () => observer.disconnect();
+}
+
 /** Every tag as a chip; tags from another repository than the row's show their repository too. */
 function TagChips({ image }: { image: ImageSummary }) {
   if (!image.repoTags.length) return <span className="muted">&lt;none&gt;</span>;
   const repository = primaryRepository(image);
   return (
-    <span className="chips" title={image.repoTags.join('\n')}>
+    <span className="chips" ref={markOverflow} title={image.repoTags.join('\n')}>
       {image.repoTags.map((ref) => {
         const { repository: repo, tag } = splitRepoTag(ref);
         return (
@@ -48,12 +58,12 @@ function TagChips({ image }: { image: ImageSummary }) {
 
 export function imageColumns(onOpen: (image: ImageSummary) => void): Column<ImageSummary>[] {
   return [
-    { id: 'repository', header: 'Repository', minWidth: 170, grow: 3, sortable: true, cell: (i) => <RepositoryCell image={i} onOpen={onOpen} /> },
-    { id: 'tag', header: 'Tags', minWidth: 130, grow: 2, sortable: true, cell: (i) => <TagChips image={i} /> },
+    { id: 'repository', header: 'Repository', minWidth: 150, grow: 3, sortable: true, cell: (i) => <RepositoryCell image={i} onOpen={onOpen} /> },
+    { id: 'tag', header: 'Tags', minWidth: 120, grow: 2, sortable: true, cell: (i) => <TagChips image={i} /> },
     {
       id: 'id',
       header: 'Image ID',
-      minWidth: 136,
+      minWidth: 128,
       sortable: true,
       cell: (i) => (
         <span className="cell-id">
@@ -67,12 +77,12 @@ export function imageColumns(onOpen: (image: ImageSummary) => void): Column<Imag
     {
       id: 'digest',
       header: 'Digest',
-      minWidth: 150,
+      minWidth: 116,
       sortable: true,
       cell: (i) =>
         i.repoDigests.length ? (
           <span className="mono muted" title={i.repoDigests.join('\n')}>
-            {shortDigest(i.repoDigests[0])}
+            {shortHash(shortDigest(i.repoDigests[0]))}
           </span>
         ) : (
           <span className="muted" title="Never pushed or pulled: no registry digest">
@@ -80,12 +90,12 @@ export function imageColumns(onOpen: (image: ImageSummary) => void): Column<Imag
           </span>
         ),
     },
-    { id: 'created', header: 'Created', minWidth: 110, sortable: true, cell: (i) => <RelativeTime ms={i.created * 1000} /> },
-    { id: 'size', header: 'Size', minWidth: 80, sortable: true, align: 'end', cell: (i) => <Bytes value={i.size} /> },
+    { id: 'created', header: 'Created', minWidth: 104, sortable: true, cell: (i) => <RelativeTime ms={i.created * 1000} /> },
+    { id: 'size', header: 'Size', minWidth: 78, sortable: true, align: 'end', cell: (i) => <Bytes value={i.size} /> },
     {
       id: 'unique',
       header: 'Shared / unique',
-      minWidth: 130,
+      minWidth: 132,
       sortable: true,
       align: 'end',
       cell: (i) =>
@@ -106,7 +116,7 @@ export function imageColumns(onOpen: (image: ImageSummary) => void): Column<Imag
     {
       id: 'containers',
       header: 'Containers',
-      minWidth: 100,
+      minWidth: 96,
       sortable: true,
       cell: (i) =>
         i.containers > 0 ? (
@@ -117,6 +127,6 @@ export function imageColumns(onOpen: (image: ImageSummary) => void): Column<Imag
           <span className="muted">—</span>
         ),
     },
-    { id: 'platform', header: 'Platform', minWidth: 100, sortable: true, cell: (i) => <span className="muted">{i.platform ?? '—'}</span> },
+    { id: 'platform', header: 'Platform', minWidth: 96, sortable: true, cell: (i) => <span className="muted">{i.platform ?? '—'}</span> },
   ];
 }

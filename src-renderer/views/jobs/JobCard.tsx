@@ -60,8 +60,8 @@ export function JobCard({ job }: { job: JobInfo }) {
         )}
       </div>
       <ProgressBar
-        value={running || progress.total !== undefined ? progress.current : 1}
-        total={running ? progress.total : (progress.total ?? 1)}
+        value={running ? progress.current : 1}
+        total={running ? progress.total : 1}
         label={`${job.title} progress`}
         tone={tone}
         valueText={text || STATE_LABEL[job.state]}
