@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { EngineConnection } from '../core/engine/connection';
+import { EngineConnection } from '../core/engine';
 import { JobManager } from '../core/jobs/manager';
 import type { EventName, Events } from './contract';
 import { createHandlers } from './handlers';
@@ -41,7 +41,7 @@ export function createAppCore(options: AppCoreOptions = {}): AppCore {
     engine.onStatus((status) => emit('engine.status', status)),
     engine.onImagesChanged(() => emit('images.changed', { at: Date.now() })),
   ];
-  void engine.start();
+  void engine.refresh();
 
   return {
     router,
@@ -54,7 +54,7 @@ export function createAppCore(options: AppCoreOptions = {}): AppCore {
     async close() {
       for (const off of unsubscribe) off();
       jobs.cancelAll();
-      await engine.close();
+      engine.close();
     },
   };
 }

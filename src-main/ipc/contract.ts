@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type {
   DiskUsage,
   EngineCandidate,
+  EngineContextInfo,
   EngineStatus,
   HistoryRow,
   ImageDetail,
@@ -43,11 +44,9 @@ export const imageFilterSchema = z
   })
   .strict();
 
-export interface ContextInfo {
-  name: string;
-  host: string;
-  current: boolean;
-}
+
+/** A docker context as the engine picker lists it. */
+export type ContextInfo = EngineContextInfo;
 
 export interface AppInfo {
   version: string;
@@ -59,7 +58,7 @@ export const contract = {
   'app.info': method<AppInfo>()(none),
 
   'engine.status': method<EngineStatus>()(none),
-  'engine.candidates': method<{ candidates: EngineCandidate[]; contexts: ContextInfo[] }>()(none),
+  'engine.candidates': method<{ candidates: EngineCandidate[]; contexts: EngineContextInfo[] }>()(none),
   /** Pick an engine: a docker context, a host the user typed, or back to automatic discovery. */
   'engine.select': method<EngineStatus>()(
     z.union([

@@ -1,16 +1,17 @@
-import { EngineConnection } from '../core/engine/connection';
-import { discoverEngines, listContexts } from '../core/engine/discover';
 import {
   diskUsage,
+  discoverEngines,
+  EngineConnection,
   imageHistory,
   imagesInUse,
   inspectImage,
+  listContexts,
   listImages,
   pruneImages,
   prunePreview,
   removeImages,
   tagImage,
-} from '../core/engine/images';
+} from '../core/engine';
 import type { JobManager } from '../core/jobs/manager';
 import type { Handlers } from './router';
 
@@ -27,11 +28,11 @@ export function createHandlers({ engine, jobs, env, home }: Services): Handlers 
     'app.info': () => ({ version: __LIGHTER_VERSION__, platform: process.platform, arch: process.arch }),
 
     'engine.status': () => engine.status(),
-    'engine.candidates': async () => ({
-      candidates: await discoverEngines({ env, home }),
-      contexts: await listContexts({ env, home }),
+    'engine.candidates': () => ({
+      candidates: discoverEngines({ env, home }),
+      contexts: listContexts({ env, home }),
     }),
-    'engine.select': (input) => engine.select(input),
+    'engine.select': (input) => engine.select('auto' in input ? undefined : input),
     'engine.retry': () => engine.refresh(),
 
     'images.list': (input) => listImages(engine.docker(), input?.filter),
@@ -50,7 +51,7 @@ export function createHandlers({ engine, jobs, env, home }: Services): Handlers 
         return removeImages(docker, images, {
           force,
           signal: job.signal,
-          onProgress: (done: number) => job.progress({ current: done }),
+          onProgress: ({ done, image }) => job.progress({ current: done, message: `Removed ${image}` }),
         });
       });
     },
