@@ -191,7 +191,7 @@ export class EngineConnection {
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.retryAt = undefined;
-      void this.connect(true);
+      this.connect(true).catch(() => undefined); // connect reports through status, never by rejecting
     }, delay);
     this.retryTimer.unref?.();
     // Listeners learn when the next try is.
