@@ -184,7 +184,7 @@ export class RegistryClient {
     let scopes = opts.scopes ?? [];
     const canRetry = opts.retry ?? true;
     let reauthenticated = false;
-    let sentAuthorization = false;
+    let sentAuthorization: boolean;
     for (let attempt = 1; ; attempt++) {
       throwIfAborted(opts.signal);
       const url = /^https?:\/\//.test(opts.path) ? opts.path : (await this.baseUrl(domain, opts.signal)) + opts.path;
