@@ -50,7 +50,8 @@ export function ensureRendererBuilt(): Promise<void> {
       configFile: false,
       base: './',
       logLevel: 'warn',
-      build: { ...renderer.build, outDir: RENDERER_OUT, emptyOutDir: true },
+      // Loaded from disk by a desktop app: one bundle is fine, whatever its size.
+      build: { ...renderer.build, outDir: RENDERER_OUT, emptyOutDir: true, chunkSizeWarningLimit: 4096 },
     });
     console.log(`renderer built into out/renderer in ${Date.now() - started} ms`);
   })();

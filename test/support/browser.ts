@@ -2,9 +2,7 @@
  * Real Chromium for the e2e tests: Debian's /usr/bin/chromium driven by playwright-core, headless,
  * a fresh profile each launch, nothing talking to the network.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
 export const CHROMIUM = process.env.LIGHTER_CHROMIUM ?? '/usr/bin/chromium';
@@ -27,7 +25,7 @@ export interface LaunchedBrowser {
 }
 
 export async function launchBrowser(): Promise<LaunchedBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), 'lighter-chromium-'));
+  // playwright gives every launch a fresh temporary profile (it refuses --user-data-dir in args).
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     // playwright's own headless switch would add its flags; we pass the ones known to work here.
@@ -41,14 +39,12 @@ export async function launchBrowser(): Promise<LaunchedBrowser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
     ],
   });
   return {
     browser,
     async close() {
       await browser.close().catch(() => {});
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }
