@@ -1,0 +1,90 @@
+import type { Readable } from 'node:stream';
+import { LighterError } from '../errors';
+import type { Digest } from '../image/digest';
+import type { Descriptor } from '../image/types';
+import type { ArchiveContents } from '../archive/archive-model';
+import { parseTaggedName } from '../archive/image-names';
+import { openArchiveBlob, readArchive, type ReadArchiveOptions } from '../archive/read-archive';
+import type { BlobRequest, ImageSource, ManifestBlob } from './types';
+
+const refNameAnnotation = 'org.opencontainers.image.ref.name';
+const imageNameAnnotation = 'io.containerd.image.name';
+
+/**
+ * Reads one image of a docker-archive or oci-archive file, chosen by name, by `@N`, or the only one.
+ * The archive is indexed (every blob hashed) on first use; blobs are then streamed from their offsets.
+ */
+export class ArchiveSource implements ImageSource {
+  private contents?: Promise<ArchiveContents>;
+
+  constructor(
+    readonly name: string,
+    private readonly path: string,
+    private readonly ref?: string,
+    private readonly readOptions: ReadArchiveOptions = {},
+  ) {}
+
+  /** The indexed archive (read once). */
+  read(signal?: AbortSignal): Promise<ArchiveContents> {
+    this.contents ??= readArchive(this.path, { ...this.readOptions, signal });
+    return this.contents;
+  }
+
+  async topManifest(signal?: AbortSignal): Promise<ManifestBlob> {
+    const contents = await this.read(signal);
+    return this.document(contents, selectImage(contents, this.ref));
+  }
+
+  async manifest(d: Descriptor, signal?: AbortSignal): Promise<ManifestBlob> {
+    return this.document(await this.read(signal), d);
+  }
+
+  private document(contents: ArchiveContents, d: Descriptor): ManifestBlob {
+    const bytes = contents.documents.get(d.digest as Digest);
+    if (!bytes) throw new LighterError('ARCHIVE_INVALID', `Manifest ${d.digest} is missing from ${this.path}`);
+    return { bytes, mediaType: d.mediaType, digest: d.digest };
+  }
+
+  async blob(d: Descriptor, request: BlobRequest): Promise<Readable> {
+    const contents = await this.read(request.signal);
+    return openArchiveBlob(contents, d.digest, { signal: request.signal });
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** The descriptor of the image `ref` names in the archive: `@N`, a tag, an OCI ref name, or the only image. */
+export function selectImage(contents: ArchiveContents, ref?: string): Descriptor {
+  const { images, index } = contents;
+  const ociEntries = contents.format === 'oci-archive' ? (index?.manifests ?? []) : [];
+  const available = () => [...new Set([...images.flatMap((i) => i.names), ...ociEntries.map((d) => d.annotations?.[refNameAnnotation]).filter(Boolean)])];
+  if (ref === undefined) {
+    if (ociEntries.length === 1) return ociEntries[0];
+    if (ociEntries.length === 0 && images.length === 1) return images[0].manifestDescriptor;
+    const count = Math.max(ociEntries.length, images.length);
+    if (count === 0) throw new LighterError('NOT_FOUND', `${contents.path} holds no image`);
+    throw new LighterError('INVALID_INPUT', `${contents.path} holds ${count} images: name one after the path (${available().join(', ') || '@0, @1…'})`);
+  }
+  const position = /^@(\d+)$/.exec(ref);
+  if (position) {
+    const list = ociEntries.length ? ociEntries : images.map((i) => i.manifestDescriptor);
+    const found = list[Number(position[1])];
+    if (!found) throw new LighterError('NOT_FOUND', `${contents.path} has no image ${ref} (it holds ${list.length})`);
+    return found;
+  }
+  const entry = ociEntries.find((d) => d.annotations?.[refNameAnnotation] === ref || d.annotations?.[imageNameAnnotation] === ref);
+  if (entry) return entry;
+  const wanted = normalized(ref);
+  const image = images.find((i) => i.names.some((n) => n === ref || (wanted !== undefined && normalized(n) === wanted)));
+  if (image) return image.manifestDescriptor;
+  throw new LighterError('NOT_FOUND', `No image "${ref}" in ${contents.path}`, { available: available() });
+}
+
+function normalized(name: string): string | undefined {
+  try {
+    const n = parseTaggedName(name);
+    return `${n.full}:${n.tag}`;
+  } catch {
+    return undefined;
+  }
+}
