@@ -14,6 +14,7 @@ import { prunePreview, pruneImages } from '../../core/engine/prune';
 import { removeImages, tagImage } from '../../core/engine/remove';
 import { repositoryOf, tagOf } from '../../core/engine/filters';
 import type { EngineAttempt, ImageDetail, ImageSummary } from '../../core/engine/types';
+import { listStoreImages } from './store';
 
 const engineOptions: CliOptions = {
   host: { type: 'string', short: 'H' },
@@ -58,10 +59,11 @@ function byNewest(a: { created: number }, b: { created: number }): number {
 const images: Command = {
   name: 'images',
   summary: 'List the images of the local engine',
-  usage: 'lighter images [--json] [--filter KEY=VALUE]…  (dangling, in-use, reference, before, since, text)',
-  options: { ...jsonOption, filter: { type: 'string', short: 'f', multiple: true }, ...engineOptions },
+  usage: 'lighter images [--json] [--filter KEY=VALUE]…  (dangling, in-use, reference, before, since, text) | lighter images --store [--json]',
+  options: { ...jsonOption, filter: { type: 'string', short: 'f', multiple: true }, store: { type: 'boolean' }, ...engineOptions },
   async run(args, io) {
     if (args.positionals.length) throw new LighterError('INVALID_INPUT', `unexpected argument "${args.positionals[0]}"`);
+    if (args.values.store) return listStoreImages(args, io);
     const filter = parseFilterArgs((args.values.filter as string[] | undefined) ?? []);
     const { docker } = await openEngine(args, io);
     const list = (await listImages(docker, filter)).sort(byNewest);
@@ -104,7 +106,8 @@ function describeImage(io: CliIO, d: ImageDetail): void {
   for (const [key, value] of lines) writeLine(io.stdout, `${(key + ':').padEnd(16)}${value}`);
 }
 
-const inspect: Command = {
+/** The engine half of `lighter inspect` (transport.ts dispatches plain names here). */
+export const inspect: Command = {
   name: 'inspect',
   summary: "Show an image's configuration",
   usage: 'lighter inspect IMAGE [--json]',
@@ -291,4 +294,4 @@ const engine: Command = {
   },
 };
 
-export const engineCommands: Command[] = [images, inspect, history, tag, rm, prune, df, engine];
+export const engineCommands: Command[] = [images, history, tag, rm, prune, df, engine];
