@@ -1,7 +1,7 @@
 import { LighterError } from '../errors';
 import { isManifestMediaType, MediaType } from '../image/media-types';
 import type { Descriptor, ImageIndex } from '../image/types';
-import { TarFileSink, type OutputCompression } from './content-sink';
+import { TarFileSink, type ContentSink, type OutputCompression } from './content-sink';
 import { parseTaggedName } from './image-names';
 import { BlobWriter, ociLayoutFile, parseManifest, type ImageToWrite, type WriteOptions } from './image-writer';
 
@@ -30,6 +30,11 @@ export class DockerArchiveWriter {
       await sink.abort();
       throw e;
     }
+  }
+
+  /** The same archive written into any sink (e.g. a stream into an engine's image load). */
+  static async onSink(sink: ContentSink, options: WriteOptions = {}): Promise<DockerArchiveWriter> {
+    return new DockerArchiveWriter(await BlobWriter.start(sink, options));
   }
 
   get blobWriter(): BlobWriter {
