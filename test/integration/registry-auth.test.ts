@@ -1,3 +1,5 @@
+import { PassThrough } from 'node:stream';
+import { runCli } from '../../src-main/cli/main';
 import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +82,36 @@ describe.skipIf(!available)('Basic auth (htpasswd)', () => {
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/authentication required/);
     expectNoSecret(bad.stdout, bad.stderr, good.stdout, good.stderr, manifest.stdout, manifest.stderr, out.stdout, out.stderr, denied.stderr);
+  });
+
+  it('lighter login on a terminal asks for the user and the password, and echoes neither secret', async () => {
+    const env = { ...process.env, DOCKER_CONFIG: config };
+    // A terminal: the user types each answer after its prompt appears.
+    const stdin = Object.assign(new PassThrough(), { isTTY: true });
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    let shown = '';
+    stdout.on('data', (chunk: Buffer) => {
+      const before = shown;
+      shown += chunk.toString();
+      if (!before.includes('Username: ') && shown.includes('Username: ')) stdin.write(`${creds.username}\n`);
+      if (!before.includes('Password: ') && shown.includes('Password: ')) stdin.write(`${creds.password}\n`);
+    });
+    let errors = '';
+    stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const code = await runCli(['login', registry.host], { stdin, stdout, stderr, env });
+    const prompted = { code, stdout: shown, stderr: errors };
+    expect(prompted.stdout).toContain(`Username: ${creds.username}`);
+    expect(prompted.stderr).toBe('');
+    expect(prompted.code).toBe(0);
+    expect(prompted.stdout).toContain('Username: ');
+    expect(prompted.stdout).toContain('Password: ');
+    expect(prompted.stdout).toContain('Login Succeeded');
+    expectNoSecret(prompted.stdout, prompted.stderr);
+    const notTerminal = await runCliCaptured(['login', registry.host, '-u', creds.username], env, `${creds.password}\n`);
+    expect(notTerminal.code).toBe(2);
+    expect(notTerminal.stderr).toContain('--password-stdin');
+    await runCliCaptured(['logout', registry.host], env);
   });
 });
 

@@ -10,6 +10,7 @@ import { searchImages } from '../../core/registry/search';
 import { listTags } from '../../core/registry/tags';
 import type { CliIO, Command, ParsedArgs } from '../command';
 import { printJson, writeLine } from '../command';
+import { ask, isInteractive } from '../prompt';
 
 function table(io: CliIO, rows: string[][]): void {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
@@ -89,15 +90,18 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
 const loginCommand: Command = {
   name: 'login',
   summary: 'Log in to a registry (default Docker Hub); credentials are checked, then stored as docker does',
-  usage: 'lighter login [REGISTRY] -u USER --password-stdin [--insecure]',
+  usage: 'lighter login [REGISTRY] [-u USER] [--password-stdin] [--insecure]',
   options: { username: { type: 'string', short: 'u' }, 'password-stdin': { type: 'boolean' }, ...insecureOption },
   async run(args, io) {
     const domain = loginDomain(args.positionals[0]);
-    const username = args.values.username as string | undefined;
+    const fromStdin = args.values['password-stdin'] === true;
+    const interactive = isInteractive(io) && !fromStdin;
+    let username = args.values.username as string | undefined;
+    if (!username && interactive) username = (await ask(io, 'Username: ')).trim();
     if (!username) throw new LighterError('INVALID_INPUT', 'Give the user name with -u USER');
-    if (!args.values['password-stdin']) throw new LighterError('INVALID_INPUT', 'Give the password on standard input with --password-stdin');
-    const password = (await readAll(io.stdin)).replace(/[\r\n]+$/, '');
-    if (!password) throw new LighterError('INVALID_INPUT', 'The password on standard input is empty');
+    if (!fromStdin && !interactive) throw new LighterError('INVALID_INPUT', 'Give the password on standard input with --password-stdin');
+    const password = fromStdin ? (await readAll(io.stdin)).replace(/[\r\n]+$/, '') : await ask(io, 'Password: ', { secret: true });
+    if (!password) throw new LighterError('INVALID_INPUT', fromStdin ? 'The password on standard input is empty' : 'The password is empty');
     const { storedIn } = await login(domain, { username, password }, { env: io.env, insecureRegistries: args.values.insecure ? [domain] : [] });
     writeLine(io.stdout, `Login Succeeded (credentials for ${domain} saved via ${storedIn})`);
   },
