@@ -15,6 +15,8 @@ const imageNameAnnotation = 'io.containerd.image.name';
  * The archive is indexed (every blob hashed) on first use; blobs are then streamed from their offsets.
  */
 export class ArchiveSource implements ImageSource {
+  /** openArchiveBlob checks every blob against its digest. */
+  readonly verifiesBlobs = true;
   private contents?: Promise<ArchiveContents>;
 
   constructor(

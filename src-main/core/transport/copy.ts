@@ -1,5 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { LighterError, throwIfAborted, isAbortError } from '../errors';
 import { DigestStream, sha256 } from '../image/digest';
 import { parseManifestDocument, type ManifestDocument } from '../image/manifest-document';
@@ -7,6 +8,7 @@ import { MediaType } from '../image/media-types';
 import { hostPlatform, isAttestation, platformString, selectPlatformManifest } from '../image/platform';
 import type { Descriptor, ImageIndex, Platform } from '../image/types';
 import type { JobContext } from '../jobs/manager';
+import { copyStaged } from './staging';
 import type { ImageDestination, ImageSource, ManifestBlob } from './types';
 
 export interface CopyOptions {
@@ -47,6 +49,8 @@ const MAX_INDEX_DEPTH = 4;
  */
 export async function copyImage(source: ImageSource, destination: ImageDestination, options: CopyOptions = {}): Promise<CopyResult> {
   const { signal, job } = options;
+  // Every blob in flight listens to the signal.
+  if (signal) setMaxListeners(0, signal);
   try {
     throwIfAborted(signal);
     job?.progress({ message: `Reading ${source.name}` });
@@ -56,30 +60,52 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
     job?.progress({ current: 0, total, unit: 'bytes', message: `Copying to ${destination.name}` });
     for (const b of plan.blobs) job?.item({ id: b.digest, label: blobLabel(b), status: 'waiting', current: 0, total: b.size });
 
-    const concurrency = destination.capabilities.sequentialBlobs ? 1 : Math.max(1, options.concurrency ?? 4);
-    await forEachLimited(plan.blobs, concurrency, async (blob) => {
-      throwIfAborted(signal);
-      if (await destination.hasBlob(blob, signal)) {
-        totals.skipped++;
-        totals.done += blob.size;
-        job?.item({ id: blob.digest, label: blobLabel(blob), status: 'already present', current: blob.size, total: blob.size });
-        job?.progress({ current: totals.done });
-        return;
-      }
+    const concurrency = Math.max(1, options.concurrency ?? 4);
+    const skipped = (blob: Descriptor) => {
+      totals.skipped++;
+      totals.done += blob.size;
+      job?.item({ id: blob.digest, label: blobLabel(blob), status: 'already present', current: blob.size, total: blob.size });
+      job?.progress({ current: totals.done });
+    };
+    const copied = (blob: Descriptor) => {
+      totals.copied++;
+      totals.bytes += blob.size;
+      job?.item({ id: blob.digest, label: blobLabel(blob), status: 'verified', current: blob.size, total: blob.size });
+    };
+    /** The blob's bytes from the source, verified and counted as they flow. */
+    const open = async (blob: Descriptor, openSignal?: AbortSignal): Promise<Readable> => {
       let seen = 0;
       const item = (status: string) => job?.item({ id: blob.digest, label: blobLabel(blob), status, current: seen, total: blob.size });
       item('copying');
-      const onBytes = (n: number) => {
+      return verifiedBlob(source, blob, openSignal, (n) => {
         seen += n;
         totals.done += n;
         item('copying');
         job?.progress({ current: totals.done });
-      };
-      await copyBlob(source, destination, blob, onBytes, signal);
-      totals.copied++;
-      totals.bytes += blob.size;
-      item('verified');
-    });
+      });
+    };
+
+    if (destination.capabilities.sequentialBlobs && source.remote && concurrency > 1) {
+      await copyStaged(plan.blobs, concurrency - 1, {
+        open,
+        has: (blob) => destination.hasBlob(blob, signal),
+        write: async (blob, stream) => {
+          if (!stream) return skipped(blob);
+          await destination.putBlob(blob, stream, signal);
+          copied(blob);
+        },
+      }, signal);
+    } else {
+      await forEachLimited(plan.blobs, destination.capabilities.sequentialBlobs ? 1 : concurrency, async (blob) => {
+        throwIfAborted(signal);
+        if (await destination.hasBlob(blob, signal)) return skipped(blob);
+        const stream = await open(blob, signal);
+        await destination.putBlob(blob, stream, signal);
+        // The stream may have failed after the destination stopped reading it: never count that as copied.
+        if (stream.errored) throw stream.errored;
+        copied(blob);
+      });
+    }
 
     throwIfAborted(signal);
     for (const child of plan.children) await destination.putManifest(child, signal);
@@ -101,19 +127,24 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
   }
 }
 
-async function copyBlob(
-  source: ImageSource,
-  destination: ImageDestination,
-  blob: Descriptor,
-  onBytes: (n: number) => void,
-  signal?: AbortSignal,
-): Promise<void> {
-  const input = await source.blob(blob, { signal });
-  const verify = new DigestStream({ digest: blob.digest, size: blob.size, what: blobLabel(blob) });
-  verify.on('data', (chunk: Buffer) => onBytes(chunk.length));
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
-  // The destination consumes `out`; a digest failure reaches it as a stream error, so it never keeps the blob.
-  await Promise.all([pipeline(input, verify, out, { signal }), destination.putBlob(blob, out, signal)]);
+/**
+ * A blob's stream with its digest and size checked as it flows (unless the source already checks
+ * its own streams), and its bytes counted. A wrong byte fails the stream: the destination never
+ * keeps the blob.
+ */
+function verifiedBlob(source: ImageSource, blob: Descriptor, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<Readable> {
+  return source.blob(blob, { signal }).then((input) => {
+    const count = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _encoding, done) {
+        onBytes(chunk.length);
+        done(null, chunk);
+      },
+    });
+    const stages: NodeJS.ReadWriteStream[] = source.verifiesBlobs ? [] : [new DigestStream({ digest: blob.digest, size: blob.size, what: blobLabel(blob) })];
+    pipeline([input, ...stages, count], { signal }).catch(() => undefined);
+    return count;
+  });
 }
 
 /** Reads the source's manifests, checks their digests and decides what the destination receives. */

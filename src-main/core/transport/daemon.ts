@@ -28,6 +28,8 @@ export function engineImageName(name: string): string {
  */
 export class DaemonSource implements ImageSource {
   readonly name: string;
+  /** Its blobs come from an ArchiveSource, which checks them. */
+  readonly verifiesBlobs = true;
   private archive?: Promise<{ source: ArchiveSource; dir: string }>;
   private dir?: string;
 

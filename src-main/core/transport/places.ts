@@ -40,7 +40,7 @@ export function parsePlace(text: string, options: ParsePlaceOptions = {}): Place
     case 'docker':
       return { transport, ref: normalizeForPull(refOrThrow(rest, text)), text };
     case 'docker-daemon':
-      if (!rest) throw new LighterError('REF_INVALID', `${text}: name an image after docker-daemon:`);
+      if (!rest) throw new LighterError('REF_INVALID', `"${text}": name an image after docker-daemon:`);
       if (!/^(sha256:)?[a-f0-9]{12,64}$/.test(rest)) refOrThrow(rest, text);
       return { transport, name: rest, text };
     case 'store':
@@ -48,18 +48,18 @@ export function parsePlace(text: string, options: ParsePlaceOptions = {}): Place
       return { transport, ref: rest, text };
     default: {
       const { path, ref } = splitPathAndRef(rest, options);
-      if (!path) throw new LighterError('INVALID_INPUT', `${text}: a path is missing after ${transport}:`);
+      if (!path) throw new LighterError('INVALID_INPUT', `"${text}": a path is missing after ${transport}:`);
       return ref === undefined ? { transport, path, text } : { transport, path, ref, text };
     }
   }
 }
 
 function refOrThrow(text: string, whole: string): Reference {
-  if (!text) throw new LighterError('REF_INVALID', `${whole}: an image reference is missing`);
+  if (!text) throw new LighterError('REF_INVALID', `"${whole}": an image reference is missing`);
   try {
     return parseReference(text);
   } catch (e) {
-    if (e instanceof LighterError) throw new LighterError('REF_INVALID', `${whole}: ${e.message}`);
+    if (e instanceof LighterError) throw new LighterError('REF_INVALID', `"${whole}": ${e.message}`);
     throw e;
   }
 }

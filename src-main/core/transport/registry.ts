@@ -11,6 +11,9 @@ import type { BlobRequest, DestinationCapabilities, ImageDestination, ImageSourc
 /** Reads an image from a registry; blobs stream verified (and resume) through the registry client. */
 export class RegistrySource implements ImageSource {
   readonly name: string;
+  readonly remote = true;
+  /** fetchBlob checks size and digest as the bytes arrive. */
+  readonly verifiesBlobs = true;
 
   constructor(
     private readonly client: RegistryClient,

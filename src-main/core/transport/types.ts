@@ -21,6 +21,10 @@ export interface BlobRequest {
 export interface ImageSource {
   /** `docker://…`, `oci-archive:/path`… for messages and progress. */
   readonly name: string;
+  /** Reads go over a network and gain from being parallel (a registry); sequential destinations then stage. */
+  readonly remote?: boolean;
+  /** Blob streams already fail with DIGEST_MISMATCH on wrong bytes or size: the copy engine need not hash them again. */
+  readonly verifiesBlobs?: boolean;
   /** The top-level manifest or index. */
   topManifest(signal?: AbortSignal): Promise<ManifestBlob>;
   /** A manifest an index points at. */
