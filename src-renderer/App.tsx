@@ -54,8 +54,11 @@ function Sidebar() {
       <div className="sidebar-spacer" />
       <button type="button" className="engine-chip" onClick={() => navigate({ name: 'settings' })} title={status.engine ? `${status.engine.host} (${status.engine.foundBy})` : undefined}>
         <span className={`status-dot status-${status.state}`} aria-hidden="true" />
-        <span className="truncate">
-          {status.state === 'connected' ? `${status.engine?.name ?? 'Engine'} ${status.engine?.version ?? ''}` : status.state === 'connecting' ? 'Connecting…' : 'No engine'}
+        <span className="engine-chip-text">
+          <span className="truncate">{status.state === 'connected' ? (status.engine?.name ?? 'Engine') : status.state === 'connecting' ? 'Connecting…' : 'No engine'}</span>
+          <span className="truncate engine-chip-detail">
+            {status.state === 'connected' ? status.engine?.version : status.state === 'unreachable' ? 'Choose an engine…' : ''}
+          </span>
         </span>
       </button>
     </nav>

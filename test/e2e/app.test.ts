@@ -233,8 +233,51 @@ describe.skipIf(!host || !chromium)('Lighter in Chromium against a real engine',
     expect(await imageExists(DANGLING_TAG)).toBe(true);
 
     await page.getByRole('button', { name: /Jobs/ }).click();
-    await page.getByRole('article', { name: 'Prune dangling images' }).waitFor();
+    await page.getByRole('article', { name: 'Prune dangling images' }).getByText(/images? deleted/).waitFor();
+  });
+
+  it('shows a running job with bytes, speed and ETA, keeps it across views, and cancels it', async () => {
+    const page = await open();
+    await imagesLoaded(page);
+    // A finished job of the real kind: removing an image of its own through the router.
+    await buildScratchImage('lighter-e2e/jobs:1');
+    const removal = await app!.core.router.invoke('images.remove', { images: ['lighter-e2e/jobs:1'] });
+    expect(removal.ok).toBe(true);
+    // A long transfer stand-in: the real job manager, events and router; only the work is a timed loop.
+    const total = 900_000_000;
+    const transfer = app!.core.jobs.start(
+      'pull',
+      'Pull example/transfer:1',
+      async (job) => {
+        for (let done = 0; !job.signal.aborted && done < total; done += 1_500_000) {
+          job.progress({ current: done, total, message: 'Downloading layers' });
+          job.item({ id: 'layer-1', label: 'sha256:4f4fb700ef54', status: 'Downloading', current: Math.min(done, total / 2), total: total / 2 });
+          job.item({ id: 'layer-2', label: 'sha256:9a0b0ce99936', status: done > 30_000_000 ? 'Downloading' : 'Waiting', current: Math.max(0, done - 30_000_000), total: total / 2 });
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      'bytes',
+    );
+
+    await page.getByRole('button', { name: /Jobs/ }).click();
+    const card = page.getByRole('article', { name: 'Pull example/transfer:1' });
+    const bar = card.getByRole('progressbar', { name: 'Pull example/transfer:1 progress' });
+    await expect.poll(async () => (await bar.getAttribute('aria-valuetext')) ?? '', { timeout: 10_000 }).toMatch(/MB of 900 MB · [\d.]+ MB\/s · .+ left/);
+    expect(await page.getByLabel('1 running').count()).toBe(1);
+
+    await page.getByRole('button', { name: /Images/ }).click();
+    await page.waitForTimeout(400);
+    const before = Number(await app!.core.jobs.get(transfer.id)!.progress.current);
+    await page.getByRole('button', { name: /Jobs/ }).click();
+    await expect.poll(async () => Number(await bar.getAttribute('aria-valuenow'))).toBeGreaterThanOrEqual(Math.floor((before / total) * 100));
+    await card.getByText('2 items').click();
+    await page.getByRole('article', { name: 'Remove lighter-e2e/jobs:1' }).getByText(/image removed|untagged/).waitFor();
     await shot(page, 'jobs');
+
+    await card.getByRole('button', { name: 'Cancel' }).click();
+    await card.getByText('Cancelled', { exact: true }).waitFor();
+    expect(app!.core.jobs.get(transfer.id)?.state).toBe('cancelled');
+    expect(await page.getByLabel('1 running').count()).toBe(0);
   });
 
   it('shows an image tagged with the docker CLI without a reload (engine events)', async () => {

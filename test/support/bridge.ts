@@ -45,14 +45,22 @@ export function ensureRendererBuilt(): Promise<void> {
     const [{ build }, configModule] = await Promise.all([import('vite'), import('../../electron.vite.config')]);
     const config = configModule.default as unknown as { renderer: Record<string, unknown> & { build?: Record<string, unknown> } };
     const renderer = config.renderer;
-    await build({
-      ...renderer,
-      configFile: false,
-      base: './',
-      logLevel: 'warn',
-      // Loaded from disk by a desktop app: one bundle is fine, whatever its size.
-      build: { ...renderer.build, outDir: RENDERER_OUT, emptyOutDir: true, chunkSizeWarningLimit: 4096 },
-    });
+    // vitest sets NODE_ENV=test, which would give React's development build and dev JSX: build what ships.
+    const nodeEnv = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await build({
+        ...renderer,
+        configFile: false,
+        base: './',
+        mode: 'production',
+        logLevel: 'warn',
+        // Loaded from disk by a desktop app: one bundle is fine, whatever its size.
+        build: { ...renderer.build, outDir: RENDERER_OUT, emptyOutDir: true, chunkSizeWarningLimit: 4096 },
+      });
+    } finally {
+      process.env.NODE_ENV = nodeEnv;
+    }
     console.log(`renderer built into out/renderer in ${Date.now() - started} ms`);
   })();
   return building;

@@ -32,7 +32,7 @@ export function HistoryTable({ rows }: { rows: HistoryRow[] }) {
       <table className="simple-table history-table">
         <thead>
           <tr>
-            <th scope="col">Step</th>
+            <th scope="col">ID</th>
             <th scope="col">Created by</th>
             <th scope="col" className="end">
               Size

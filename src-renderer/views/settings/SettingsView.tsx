@@ -57,6 +57,12 @@ function EngineSection() {
             {engine.os}/{engine.arch}
             {engine.kernelVersion && <span className="muted"> · kernel {engine.kernelVersion}</span>}
           </dd>
+          {engine.operatingSystem && (
+            <>
+              <dt>Runs on</dt>
+              <dd>{engine.operatingSystem}</dd>
+            </>
+          )}
           <dt>Host</dt>
           <dd className="mono break">{engine.host}</dd>
           <dt>Found by</dt>
