@@ -106,6 +106,18 @@ describe.skipIf(!host || !chromium)('Lighter in Chromium against a real engine',
     const rows = await page.getByRole('grid', { name: 'Images' }).getAttribute('aria-rowcount');
     expect(Number(rows) - 1).toBe(ids.size);
     await shot(page, 'images-list');
+
+    await page.getByRole('button', { name: 'Disk usage' }).click();
+    const df = page.getByRole('dialog', { name: 'Disk usage' });
+    const imagesRow = df.getByRole('row', { name: /^Images/ });
+    await imagesRow.waitFor();
+    const cliCounts = (await docker(env, 'system', 'df', '--format', '{{.Type}}\t{{.TotalCount}}\t{{.Active}}')).trim().split('\n');
+    const [, total, active] = cliCounts.find((l) => l.startsWith('Images'))!.split('\t');
+    const cells = await imagesRow.getByRole('cell').allTextContents();
+    expect(cells.slice(0, 2)).toEqual([total, active]);
+    await shot(page, 'disk-usage');
+    await page.keyboard.press('Escape');
+    await df.waitFor({ state: 'detached' });
   });
 
   it('filters by text and sorts by a column', async () => {

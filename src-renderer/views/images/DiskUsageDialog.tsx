@@ -30,6 +30,7 @@ export function DiskUsageDialog({ onClose }: { onClose(): void }) {
   return (
     <Dialog
       title="Disk usage"
+      size="large"
       onClose={onClose}
       footer={
         <button type="button" className="button" onClick={onClose} data-autofocus>
