@@ -147,6 +147,7 @@ describe.skipIf(!host || !chromium)('Lighter in Chromium against a real engine',
     await expect.poll(() => page.getByRole('grid').getByRole('row').count()).toBe(2);
     await page.getByRole('grid', { name: 'Images' }).focus();
     await page.keyboard.press('ArrowDown');
+    await shot(page, 'images-keyboard');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: /lighter-fixture\/multi/ }).waitFor();
 

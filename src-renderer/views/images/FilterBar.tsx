@@ -46,8 +46,8 @@ export function FilterBar() {
       <input className="input-small" placeholder="Since image…" aria-label="Created since image" value={filters.since} onChange={(e) => setFilters({ since: e.target.value })} />
       <input className="input-small" placeholder="Before image…" aria-label="Created before image" value={filters.before} onChange={(e) => setFilters({ before: e.target.value })} />
       {active && (
-        <button type="button" className="button button-quiet" onClick={() => setFilters(emptyFilters)}>
-          Clear filters
+        <button type="button" className="button button-quiet" title="Clear all filters" aria-label="Clear all filters" onClick={() => setFilters(emptyFilters)}>
+          Clear
         </button>
       )}
     </div>
