@@ -1,6 +1,5 @@
 /** `lighter images|inspect|history|tag|rm|prune|df|engine`: the local engine's images. */
 import { homedir } from 'node:os';
-import { createInterface } from 'node:readline';
 import { LighterError } from '../../core/errors';
 import type { CliIO, CliOptions, Command, ParsedArgs } from '../command';
 import { printJson, writeLine } from '../command';
@@ -15,6 +14,7 @@ import { removeImages, tagImage } from '../../core/engine/remove';
 import { repositoryOf, tagOf } from '../../core/engine/filters';
 import type { EngineAttempt, ImageDetail, ImageSummary } from '../../core/engine/types';
 import { listStoreImages } from './store';
+import { confirm, isInteractive } from '../prompt';
 
 const engineOptions: CliOptions = {
   host: { type: 'string', short: 'H' },
@@ -187,20 +187,6 @@ function describeImageRef(image: ImageSummary): string {
   return image.repoTags.length ? image.repoTags.join(', ') : `<none> (${image.shortId})`;
 }
 
-async function confirm(io: CliIO, question: string): Promise<boolean> {
-  io.stdout.write(question);
-  const rl = createInterface({ input: io.stdin });
-  try {
-    const answer = await new Promise<string>((resolve) => {
-      rl.once('line', resolve);
-      rl.once('close', () => resolve(''));
-    });
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
-}
-
 const prune: Command = {
   name: 'prune',
   summary: 'Remove dangling images (or, with --all, every image no container uses)',
@@ -219,7 +205,7 @@ const prune: Command = {
       writeLine(io.stdout, `These ${preview.images.length} ${all ? 'unused' : 'dangling'} images would be removed:`);
       for (const image of preview.images) writeLine(io.stdout, `  ${image.shortId}  ${describeImageRef(image)}  ${humanSize(image.size)}`);
       writeLine(io.stdout, `Space to reclaim: ${humanSize(preview.reclaimBytes)}`);
-      if (!(io.stdin as { isTTY?: boolean }).isTTY) {
+      if (!isInteractive(io)) {
         throw new LighterError('INVALID_INPUT', 'not removing anything: input is not a terminal, pass --yes to confirm');
       }
       if (!(await confirm(io, 'Remove them? [y/N] '))) {
