@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,7 @@ export async function copyStaged(blobs: Descriptor[], helpers: number, copy: Sta
   const dir = await mkdtemp(join(tmpdir(), 'lighter-stage-'));
   const stop = new AbortController();
   const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  setMaxListeners(0, combined); // every blob in flight listens to it
   const claimed = blobs.map(() => false);
   const staged: (Promise<string> | undefined)[] = blobs.map(() => undefined);
   let back = blobs.length - 1;
