@@ -1,5 +1,4 @@
 import { createInterface, type Interface } from 'node:readline';
-import { Writable } from 'node:stream';
 import type { CliIO } from './command';
 
 export function isInteractive(io: CliIO): boolean {
@@ -11,8 +10,6 @@ interface Session {
   lines: string[];
   waiting?: (line: string) => void;
   ended: boolean;
-  /** While true, what is typed is not echoed (passwords). */
-  muted: boolean;
 }
 
 // One reader per input stream: answers typed ahead (or piped) must not be lost between questions.
@@ -21,14 +18,9 @@ const sessions = new WeakMap<object, Session>();
 function session(io: CliIO): Session {
   let s = sessions.get(io.stdin);
   if (s) return s;
-  const echo = new Writable({
-    write(chunk, _encoding, done) {
-      if (!s!.muted) io.stdout.write(chunk);
-      done();
-    },
-  });
-  const rl = createInterface({ input: io.stdin, output: echo, terminal: isInteractive(io) });
-  s = { rl, lines: [], ended: false, muted: false };
+  // The terminal echoes what is typed (cooked mode); readline only splits lines.
+  const rl = createInterface({ input: io.stdin, terminal: false });
+  s = { rl, lines: [], ended: false };
   const current = s;
   rl.on('line', (line) => {
     if (current.waiting) {
@@ -50,14 +42,17 @@ function session(io: CliIO): Session {
 export async function ask(io: CliIO, question: string, { secret = false } = {}): Promise<string> {
   io.stdout.write(question);
   const s = session(io);
-  s.muted = secret;
+  // Raw mode turns the terminal's echo off while a secret is typed.
+  const tty = io.stdin as { isTTY?: boolean; setRawMode?: (raw: boolean) => void };
+  const hide = secret && tty.isTTY === true && typeof tty.setRawMode === 'function';
+  if (hide) tty.setRawMode!(true);
   s.rl.resume();
   try {
     if (s.lines.length) return s.lines.shift()!;
     if (s.ended) return '';
     return await new Promise<string>((resolve) => (s.waiting = resolve));
   } finally {
-    s.muted = false;
+    if (hide) tty.setRawMode!(false);
     // A paused reader does not keep the process alive once the command is done.
     s.rl.pause();
     if (secret) io.stdout.write('\n');
