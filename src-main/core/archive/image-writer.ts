@@ -46,6 +46,20 @@ async function* verified(stream: AsyncIterable<Buffer | Uint8Array>, descriptor:
   }
 }
 
+/** Passes a blob through, checking only its size. */
+async function* sized(stream: AsyncIterable<Buffer | Uint8Array>, descriptor: Descriptor): AsyncGenerator<Buffer> {
+  let size = 0;
+  for await (const piece of stream) {
+    const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
+    size += chunk.length;
+    if (size > descriptor.size) break;
+    yield chunk;
+  }
+  if (size !== descriptor.size) {
+    throw new LighterError('DIGEST_MISMATCH', `Size mismatch for blob ${descriptor.digest}: expected ${descriptor.size} bytes, got ${size > descriptor.size ? 'more' : size}`);
+  }
+}
+
 /** Content-addressed writing into `blobs/sha256/`, shared by the docker-archive and OCI writers. */
 export class BlobWriter {
   private readonly written = new Set<string>();
@@ -66,8 +80,11 @@ export class BlobWriter {
     return this.written.has(digest);
   }
 
-  /** Writes a blob from a stream, verifying digest and size as it passes. */
-  async putBlob(descriptor: Descriptor, stream: Readable | AsyncIterable<Buffer>): Promise<void> {
+  /**
+   * Writes a blob from a stream, verifying digest and size as it passes. `alreadyVerified`: the
+   * stream itself fails on wrong bytes (the copy engine's are), so only its size is checked here.
+   */
+  async putBlob(descriptor: Descriptor, stream: Readable | AsyncIterable<Buffer>, options: { alreadyVerified?: boolean } = {}): Promise<void> {
     const digest = checkDescriptor(descriptor, 'blob');
     if (this.written.has(digest)) {
       (stream as Readable).destroy?.();
@@ -75,7 +92,7 @@ export class BlobWriter {
     }
     const progress = this.progress.bind(this);
     const counted = async function* () {
-      for await (const chunk of verified(stream, descriptor)) {
+      for await (const chunk of options.alreadyVerified ? sized(stream, descriptor) : verified(stream, descriptor)) {
         yield chunk;
         progress();
       }
