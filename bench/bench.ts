@@ -3,12 +3,13 @@
  * A random multi-layer image (incompressible) is pushed to a throwaway registry; then
  * registry → docker-archive (lighter copy vs skopeo copy), archive → engine (vs docker load) and
  * engine → archive (vs docker save) are timed, with the lighter process's peak memory.
+ * BENCH_ONLY=registry,load,save picks steps; BENCH_RUNS=N (3) alternates N runs per tool, median wins.
  */
 import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { docker, startEngine } from '../test/support/engine';
+import { startEngine } from '../test/support/engine';
 import { startRegistry } from '../test/support/registry';
 import { pushBenchImage } from './image';
 import { measure, type Measured } from './measure';
@@ -46,6 +47,31 @@ function report(rows: Row[]): void {
   }
 }
 
+/** Steps to run (BENCH_ONLY=registry,load,save); all by default. */
+const only = new Set((process.env.BENCH_ONLY ?? 'registry,load,save').split(',').map((s) => s.trim()));
+/** Each tool runs this many times, alternating with the other; the median counts. */
+const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
+
+function median(samples: Measured[]): Measured {
+  const sorted = [...samples].sort((a, b) => a.seconds - b.seconds);
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  return { ...middle, peakBytes: Math.max(...samples.map((m) => m.peakBytes)) };
+}
+
+/** Runs `other` and `lighter` alternately `runs` times, with `reset` before each run. */
+async function compare(other: () => Promise<Measured>, lighter: () => Promise<Measured>, reset: () => Promise<void> | void) {
+  const o: Measured[] = [];
+  const l: Measured[] = [];
+  for (let i = 0; i < runs; i++) {
+    await reset();
+    o.push(await other());
+    await reset();
+    l.push(await lighter());
+  }
+  await reset();
+  return { other: median(o), lighter: median(l), lighterRuns: l };
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'lighter-bench-'));
   const engine = await startEngine({ own: true });
@@ -57,35 +83,61 @@ async function main(): Promise<void> {
     const dockerCli = (...args: string[]) => measure('docker', args, engine.env);
     const ref = `${registry.host}/bench/big:1`;
     const name = 'bench/big:1';
+    const remove = (path: string) => rmSync(path, { force: true });
 
     console.log(`generating ${layers} random layers of ${layerSize >> 20} MiB and pushing them to ${registry.host}…`);
     const pushed = await pushBenchImage(ref, work, layers, layerSize);
     for (const f of readdirSync(work)) if (f.startsWith('layer-')) rmSync(join(work, f));
     await readAll(registry.dir); // both tools then read the registry from the page cache
+    console.log(`image: ${layers} layers, ${mb(pushed.bytes).toFixed(0)} MB compressed (random data), manifest ${pushed.digest}; ${runs} run(s) each, median`);
     const rows: Row[] = [];
 
     const skopeoTar = join(work, 'skopeo.tar');
     const lighterTar = join(work, 'lighter.tar');
-    const skopeo = await measure('skopeo', ['copy', '-q', '--insecure-policy', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${skopeoTar}:${name}`], plainEnv);
-    rmSync(skopeoTar);
-    const copied = await lighter('copy', `docker://${ref}`, `docker-archive:${lighterTar}:${name}`);
-    if (copied.stdout.trim() !== pushed.digest) throw new Error(`lighter copied ${copied.stdout.trim()}, expected ${pushed.digest}`);
-    rows.push({ step: 'registry → docker-archive', lighter: copied, other: skopeo, otherName: 'skopeo', bytes: pushed.bytes, target: 0.5 });
+    if (only.has('registry')) {
+      const r = await compare(
+        () => measure('skopeo', ['copy', '-q', '--insecure-policy', '--src-tls-verify=false', `docker://${ref}`, `docker-archive:${skopeoTar}:${name}`], plainEnv),
+        () => lighter('copy', `docker://${ref}`, `docker-archive:${lighterTar}:${name}`),
+        () => [skopeoTar, lighterTar].forEach(remove),
+      );
+      for (const run of r.lighterRuns) if (run.stdout.trim() !== pushed.digest) throw new Error(`lighter copied ${run.stdout.trim()}, expected ${pushed.digest}`);
+      rows.push({ step: 'registry → docker-archive', lighter: r.lighter, other: r.other, otherName: 'skopeo', bytes: pushed.bytes, target: 0.5 });
+    }
 
-    const load = await dockerCli('load', '-q', '-i', lighterTar);
-    await docker(engine.env, 'rmi', name);
-    const lighterLoad = await lighter('copy', `docker-archive:${lighterTar}`, `docker-daemon:${name}`);
-    rows.push({ step: 'archive → engine', lighter: lighterLoad, other: load, otherName: 'docker load', bytes: statSync(lighterTar).size, target: 1.1 });
-    rmSync(lighterTar);
+    if (only.has('load') || only.has('save')) {
+      await lighter('copy', `docker://${ref}`, `docker-archive:${lighterTar}:${name}`);
+    }
+    if (only.has('load')) {
+      const removeImage = async () => {
+        await dockerCli('image', 'rm', '-f', name).catch(() => undefined);
+      };
+      const r = await compare(
+        () => dockerCli('load', '-q', '-i', lighterTar),
+        () => lighter('copy', `docker-archive:${lighterTar}`, `docker-daemon:${name}`),
+        removeImage,
+      );
+      rows.push({ step: 'archive → engine', lighter: r.lighter, other: r.other, otherName: 'docker load', bytes: statSync(lighterTar).size, target: 1.1 });
+    }
 
-    const dockerTar = join(work, 'docker.tar');
-    await dockerCli('save', '-o', join(work, 'warm.tar'), name); // warms the engine's layer files for both
-    rmSync(join(work, 'warm.tar'));
-    const save = await dockerCli('save', '-o', dockerTar, name);
-    const lighterSave = await lighter('copy', `docker-daemon:${name}`, `docker-archive:${join(work, 'lighter-save.tar')}`);
-    rows.push({ step: 'engine → docker-archive', lighter: lighterSave, other: save, otherName: 'docker save', bytes: statSync(dockerTar).size, target: 1.1 });
-
-    console.log(`image: ${layers} layers, ${mb(pushed.bytes).toFixed(0)} MB compressed (random data), manifest ${pushed.digest}`);
+    if (only.has('save')) {
+      await dockerCli('load', '-q', '-i', lighterTar);
+      const dockerTar = join(work, 'docker.tar');
+      const lighterSave = join(work, 'lighter-save.tar');
+      await dockerCli('save', '-o', join(work, 'warm.tar'), name); // warms the engine's layer files for both
+      remove(join(work, 'warm.tar'));
+      let bytes = 0;
+      const r = await compare(
+        async () => {
+          const m = await dockerCli('save', '-o', dockerTar, name);
+          bytes = statSync(dockerTar).size;
+          return m;
+        },
+        () => lighter('copy', `docker-daemon:${name}`, `docker-archive:${lighterSave}`),
+        () => [dockerTar, lighterSave].forEach(remove),
+      );
+      rows.push({ step: 'engine → docker-archive', lighter: r.lighter, other: r.other, otherName: 'docker save', bytes, target: 1.1 });
+    }
+    remove(lighterTar);
     report(rows);
   } finally {
     await registry.stop();
