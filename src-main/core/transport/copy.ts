@@ -10,6 +10,7 @@ import type { Descriptor, ImageIndex, Platform } from '../image/types';
 import type { JobContext } from '../jobs/manager';
 import { copyStaged } from './staging';
 import type { ImageDestination, ImageSource, ManifestBlob } from './types';
+import { canCopyWhole, copyWhole } from './whole-archive-copy';
 
 export interface CopyOptions {
   /** The host's platform by default; a list; or every platform of an index, unchanged. */
@@ -29,6 +30,8 @@ export interface CopyResult {
   blobsCopied: number;
   blobsSkipped: number;
   bytesCopied: number;
+  /** True when the image went over as one archive stream rather than blob by blob. */
+  streamed?: boolean;
 }
 
 interface Plan {
@@ -48,6 +51,7 @@ const MAX_INDEX_DEPTH = 4;
  * cancellation the destination is told to drop what it staged.
  */
 export async function copyImage(source: ImageSource, destination: ImageDestination, options: CopyOptions = {}): Promise<CopyResult> {
+  if (canCopyWhole(source, destination, options)) return copyWhole(source, destination, options);
   const { signal, job } = options;
   // Every blob in flight listens to the signal.
   if (signal) setMaxListeners(0, signal);

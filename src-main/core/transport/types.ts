@@ -31,7 +31,24 @@ export interface ImageSource {
   manifest(descriptor: Descriptor, signal?: AbortSignal): Promise<ManifestBlob>;
   /** A blob's bytes, streamed. */
   blob(descriptor: Descriptor, request: BlobRequest): Promise<Readable>;
+  /** The whole image as one docker-archive tar stream (an engine's save), unverified. */
+  archiveStream?(signal?: AbortSignal): Promise<ArchiveStream>;
   close(): Promise<void>;
+}
+
+/** A docker-archive tar as it comes out of a source. */
+export interface ArchiveStream {
+  stream: Readable;
+  /** About how many bytes it holds, for progress only. */
+  sizeHint?: number;
+}
+
+/** What a destination took from an archive stream, once every digest in it was checked. */
+export interface StreamedImage {
+  /** The image's manifest (synthesized the same way an archive source does for legacy saves). */
+  manifest: Descriptor;
+  blobs: number;
+  bytes: number;
 }
 
 /** What a destination can hold, so the copy engine knows what to hand it. */
@@ -54,6 +71,11 @@ export interface ImageDestination {
   putBlob(descriptor: Descriptor, stream: Readable, signal?: AbortSignal): Promise<void>;
   putManifest(manifest: ManifestBlob, signal?: AbortSignal): Promise<void>;
   commit(top: ManifestBlob, signal?: AbortSignal): Promise<void>;
+  /**
+   * Takes a whole docker-archive stream in one pass, verifying every digest on the way; the image
+   * appears only when all were checked. Replaces putBlob…commit; failures leave nothing behind.
+   */
+  putArchiveStream?(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage>;
   /** Removes everything temporary; called on failure or cancellation. Never throws. */
   abort(): Promise<void>;
 }
