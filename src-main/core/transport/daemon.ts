@@ -13,7 +13,7 @@ import { familiarString, normalizeForPull, parseReference } from '../ref/referen
 import { ArchiveSource } from './archive-source';
 import { ArchiveDestination } from './archive-destination';
 import { StreamSink } from './stream-sink';
-import type { BlobRequest, ImageSource, ManifestBlob } from './types';
+import type { ArchiveStream, BlobRequest, ImageSource, ManifestBlob } from './types';
 
 /** The name the engine should see: tags made explicit (`docker save busybox` would save every tag). */
 export function engineImageName(name: string): string {
@@ -23,8 +23,9 @@ export function engineImageName(name: string): string {
 
 /**
  * Reads an image from an engine through its save endpoint. A save stream lists its manifest last, so
- * it is first written to a temporary file in the OS temp folder (removed on close), then indexed and
- * verified like any docker-archive.
+ * for a blob-by-blob copy it is first written to a temporary file in the OS temp folder (removed on
+ * close), then indexed and verified like any docker-archive. Destinations that take a whole archive
+ * get the stream itself (archiveStream).
  */
 export class DaemonSource implements ImageSource {
   readonly name: string;
@@ -46,32 +47,46 @@ export class DaemonSource implements ImageSource {
     return this.archive.then((a) => a.source);
   }
 
-  private async save(signal?: AbortSignal): Promise<{ source: ArchiveSource; dir: string }> {
+  /** The engine's save stream; destroying it (as an abort does) cancels the save. */
+  private async saveStream(signal?: AbortSignal): Promise<{ stream: Readable; size?: number }> {
+    throwIfAborted(signal);
     const name = engineImageName(this.image);
-    const docker = await this.docker();
+    const image = (await this.docker()).getImage(name);
+    let size: number | undefined;
+    let stream: Readable;
+    try {
+      size = (await image.inspect()).Size;
+      stream = (await image.get()) as Readable;
+    } catch (e) {
+      throw engineError(e, name);
+    }
+    if (signal) {
+      const stop = () => stream.destroy();
+      signal.addEventListener('abort', stop, { once: true });
+      stream.once('close', () => signal.removeEventListener('abort', stop));
+      if (signal.aborted) stop();
+    }
+    return { stream, size };
+  }
+
+  private async save(signal?: AbortSignal): Promise<{ source: ArchiveSource; dir: string }> {
     this.dir = await mkdtemp(join(tmpdir(), 'lighter-save-'));
     const file = join(this.dir, 'image.tar');
-    let stream: NodeJS.ReadableStream;
+    const { stream } = await this.saveStream(signal);
     try {
-      stream = await docker.getImage(name).get();
-    } catch (e) {
-      throw engineError(e, name);
-    }
-    const readable = stream as Readable;
-    // The save endpoint takes no abort signal: destroying its stream is how it is cancelled.
-    const stop = () => readable.destroy();
-    signal?.addEventListener('abort', stop, { once: true });
-    try {
-      throwIfAborted(signal);
-      if (this.onSaveBytes) readable.on('data', (chunk: Buffer) => this.onSaveBytes!(chunk.length));
-      await pipeline(readable, createWriteStream(file, { highWaterMark: 1 << 20 }));
+      if (this.onSaveBytes) stream.on('data', (chunk: Buffer) => this.onSaveBytes!(chunk.length));
+      await pipeline(stream, createWriteStream(file, { highWaterMark: 1 << 20 }));
     } catch (e) {
       throwIfAborted(signal);
-      throw engineError(e, name);
-    } finally {
-      signal?.removeEventListener('abort', stop);
+      throw engineError(e, engineImageName(this.image));
     }
     return { source: new ArchiveSource(this.name, file), dir: this.dir };
+  }
+
+  /** The save stream as it comes: a docker-archive the destination checks while it writes it. */
+  async archiveStream(signal?: AbortSignal): Promise<ArchiveStream> {
+    const { stream, size } = await this.saveStream(signal);
+    return { stream, sizeHint: size };
   }
 
   async topManifest(signal?: AbortSignal): Promise<ManifestBlob> {

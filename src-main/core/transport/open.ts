@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type Docker from 'dockerode';
-import { DockerArchiveWriter } from '../archive/write-docker-archive';
 import { OciWriter } from '../archive/write-oci';
 import { connectFirst } from '../engine/connect';
 import { discoverEngines } from '../engine/discover';
@@ -12,6 +11,7 @@ import { defaultStoreDir, ImageStore } from '../store/store';
 import { ArchiveDestination } from './archive-destination';
 import { ArchiveSource } from './archive-source';
 import { daemonDestination, DaemonSource } from './daemon';
+import { DockerArchiveFileDestination } from './docker-archive-file';
 import { LayoutDestination, LayoutSource } from './oci-layout';
 import { parsePlace, type Place } from './places';
 import { RegistryDestination, RegistrySource } from './registry';
@@ -96,10 +96,7 @@ export async function openDestination(place: Place, ctx: TransportContext, optio
       return daemonDestination(ctx.docker, place.name, ctx.options.signal);
     case 'docker-archive': {
       const names = place.ref ? [place.ref] : defaultNames(source);
-      return new ArchiveDestination(place.text, () => DockerArchiveWriter.create(place.path, { signal: ctx.options.signal }), {
-        acceptsIndex: false,
-        addRoot: (writer, top) => (writer as DockerArchiveWriter).addImage(names, top),
-      });
+      return new DockerArchiveFileDestination(place.text, place.path, names, ctx.options.signal);
     }
     case 'oci-archive': {
       const names = place.ref ? [place.ref] : [];

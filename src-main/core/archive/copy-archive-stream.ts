@@ -1,0 +1,213 @@
+import { createHash } from 'node:crypto';
+import { LighterError, cancelled, isAbortError, throwIfAborted } from '../errors';
+import { sha256, type Digest } from '../image/digest';
+import { ArchiveMembers } from './archive-members';
+import type { ArchiveContents } from './archive-model';
+import { linkTargetPath, normalizeMemberPath } from './archive-path';
+import { detectCompression, describeStreamError, MAGIC_LENGTH } from './compression';
+import { DecompressedHasher } from './content-hasher';
+import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
+import type { PartialFile } from './partial-file';
+import { readDockerSide } from './read-docker';
+import { diffIDMismatch, readOciSide } from './read-oci';
+import { nameFiles, retagMetadata } from './retag-metadata';
+import { metadataNames, type ScannedEntry, type ScanResult } from './scan-archive';
+import { tarEnd, tarEntry, type TarEntryToWrite } from './tar-writer';
+import { readTar, shorten, type TarEntry } from './tar-reader';
+
+export interface ArchiveStreamCopyOptions {
+  /** Names the copy records (manifest.json, repositories, index.json are rewritten when they differ); undefined keeps the stream's. */
+  names?: string[];
+  limits?: Partial<ArchiveLimits>;
+  signal?: AbortSignal;
+  /** Bytes of the stream consumed so far, as they arrive. */
+  onBytes?: (bytes: number) => void;
+}
+
+/** Small members kept in memory for the final check (configs, manifests); others are read back from the file. */
+const smallContentSize = 1 << 20;
+const contentBudget = 16 << 20;
+const blobPathPattern = /^blobs\/sha256\/([a-f0-9]{64})$/;
+
+function invalid(message: string): LighterError {
+  return new LighterError('ARCHIVE_INVALID', message);
+}
+
+/**
+ * Re-writes a docker-archive tar stream (an engine's save) into `file` in one pass: every member's
+ * data is copied unchanged while it is hashed (blobs against their names, layers — decompressed when
+ * compressed — against the config's diff_ids), the name files are rewritten when `names` differ,
+ * and at the end the archive is read back from what was hashed, under the same rules as any archive
+ * read. Returns the archive as the reader sees it; the caller commits or aborts the file.
+ */
+export async function copyArchiveStream(input: AsyncIterable<Buffer>, file: PartialFile, options: ArchiveStreamCopyOptions = {}): Promise<ArchiveContents> {
+  const limits = resolveLimits(options.limits);
+  const { signal } = options;
+  const entries = new Map<string, ScannedEntry>();
+  const budget = { kept: 0 };
+  try {
+    for await (const entry of readTar(counted(input, options.onBytes), { ...limits, signal })) {
+      const path = normalizeMemberPath(entry.path);
+      if (path === '') continue;
+      addEntry(entries, await copyMember(entry, path, file, { ...options, limits, budget }));
+    }
+  } catch (e) {
+    if (signal?.aborted || isAbortError(e)) throw cancelled();
+    throw describeStreamError(e, 'The image stream');
+  }
+  await file.write(tarEnd());
+  await file.flush();
+  throwIfAborted(signal);
+  return readCopied({ path: file.tempPath, compression: 'none', fileSize: file.position, entries }, limits, signal);
+}
+
+async function* counted(input: AsyncIterable<Buffer>, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of input) {
+    onBytes?.(chunk.length);
+    yield chunk;
+  }
+}
+
+type CopyContext = ArchiveStreamCopyOptions & { limits: ArchiveLimits; budget: { kept: number } };
+
+async function copyMember(entry: TarEntry, path: string, file: PartialFile, context: CopyContext): Promise<ScannedEntry> {
+  const header = { path, mode: entry.mode & 0o7777, mtime: entry.mtime };
+  const scanned: ScannedEntry = { path, type: entry.type, size: entry.size, dataOffset: 0, compression: 'none' };
+  if (entry.type === 'directory') {
+    scanned.dataOffset = await writeEntry(file, { ...header, type: 'directory' });
+  } else if (entry.type === 'symlink' || entry.type === 'hardlink') {
+    scanned.linkTarget = linkTargetPath(path, entry.linkname, entry.type);
+    const linkname = entry.type === 'hardlink' ? scanned.linkTarget : entry.linkname;
+    scanned.dataOffset = await writeEntry(file, { ...header, type: entry.type, linkname });
+  } else if (entry.type === 'file' && metadataNames.has(path)) {
+    if (entry.size > context.limits.maxJsonSize) throw invalid(jsonTooLarge(path, entry.size, context.limits.maxJsonSize));
+    const original = await readAll(entry);
+    const bytes = (context.names && nameFiles.has(path) ? retagMetadata(path, original, context.names) : undefined) ?? original;
+    scanned.size = bytes.length;
+    scanned.digest = sha256(bytes);
+    scanned.content = bytes;
+    scanned.dataOffset = await writeEntry(file, { ...header, size: bytes.length }, bytes);
+  } else if (entry.type === 'file') {
+    await copyFile(entry, scanned, file, context);
+  } else {
+    throw invalid(`Archive entry "${shorten(path)}" is a ${entry.type}; image archives hold only files, directories and links`);
+  }
+  return scanned;
+}
+
+/** Writes one entry; returns the offset of its data in the file. */
+async function writeEntry(file: PartialFile, entry: TarEntryToWrite, body?: Buffer | AsyncIterable<Buffer>): Promise<number> {
+  let dataOffset: number | undefined;
+  for await (const chunk of tarEntry(entry, body)) {
+    await file.write(chunk);
+    dataOffset ??= file.position;
+  }
+  return dataOffset!;
+}
+
+async function readAll(entry: TarEntry): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of entry.body) parts.push(chunk as Buffer);
+  return Buffer.concat(parts);
+}
+
+/** Copies a file member's data unchanged, hashing it as stored and, when compressed, as decompressed. */
+async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFile, context: CopyContext): Promise<void> {
+  const hash = createHash('sha256');
+  const keep = entry.size <= smallContentSize && context.budget.kept + entry.size <= contentBudget;
+  if (keep) context.budget.kept += entry.size;
+  const kept: Buffer[] = [];
+  let head: Buffer[] = [];
+  let headBytes = 0;
+  let decompressed: DecompressedHasher | undefined;
+  const decide = async () => {
+    const start = Buffer.concat(head);
+    head = [];
+    scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
+    if (scanned.compression !== 'none') {
+      decompressed = new DecompressedHasher(scanned.compression, context.limits, `Layer ${shorten(scanned.path, 80)}`);
+      await decompressed.write(start);
+    }
+  };
+  const { signal } = context;
+  async function* hashed(): AsyncGenerator<Buffer> {
+    let decided = false;
+    for await (const piece of entry.body) {
+      throwIfAborted(signal);
+      const chunk = piece as Buffer;
+      hash.update(chunk);
+      if (keep) kept.push(chunk);
+      if (!decided) {
+        head.push(chunk);
+        headBytes += chunk.length;
+        if (headBytes >= MAGIC_LENGTH) {
+          decided = true;
+          await decide();
+        }
+      } else if (decompressed) {
+        await decompressed.write(chunk);
+      }
+      yield chunk;
+    }
+    if (!decided) await decide();
+  }
+  try {
+    scanned.dataOffset = await writeEntry(file, { path: scanned.path, mode: entry.mode & 0o7777, mtime: entry.mtime, size: entry.size }, hashed());
+  } catch (e) {
+    decompressed?.abort();
+    throw e;
+  }
+  scanned.digest = `sha256:${hash.digest('hex')}`;
+  if (keep) scanned.content = Buffer.concat(kept);
+  if (decompressed) scanned.decompressed = await decompressed.finish();
+  const blobHex = blobPathPattern.exec(scanned.path)?.[1];
+  if (blobHex && scanned.digest !== `sha256:${blobHex}`) {
+    throw new LighterError('DIGEST_MISMATCH', `Blob ${scanned.path} does not match its name: its content hashes to ${scanned.digest}`, {
+      expected: `sha256:${blobHex}`,
+      actual: scanned.digest,
+    });
+  }
+}
+
+function addEntry(entries: Map<string, ScannedEntry>, entry: ScannedEntry): void {
+  const previous = entries.get(entry.path);
+  if (!previous) {
+    entries.set(entry.path, entry);
+    return;
+  }
+  const same = previous.type === entry.type && (entry.type === 'directory' || (previous.digest === entry.digest && previous.linkTarget === entry.linkTarget));
+  if (!same) throw invalid(`Archive has two different entries named "${shorten(entry.path)}"`);
+}
+
+/** The copied archive as the archive reader sees it, with every compressed layer's diffID checked. */
+async function readCopied(scan: ScanResult, limits: ArchiveLimits, signal?: AbortSignal): Promise<ArchiveContents> {
+  const members = new ArchiveMembers(scan, limits, signal);
+  if (!members.has('manifest.json')) throw invalid('The image stream is not a docker-archive: it has no manifest.json');
+  const oci = members.has('index.json') || members.has('oci-layout') ? await readOciSide(members) : undefined;
+  const docker = await readDockerSide(members, oci);
+  const contents: ArchiveContents = {
+    path: scan.path,
+    format: 'docker-archive',
+    layout: oci ? 'docker-oci' : 'docker-legacy',
+    compression: 'none',
+    fileSize: scan.fileSize,
+    images: docker.images,
+    index: oci?.index,
+    documents: new Map([...(oci?.documents ?? []), ...docker.documents]),
+    blobs: new Map([...(oci?.blobs ?? []), ...docker.blobs]),
+  };
+  for (const image of contents.images) {
+    for (const layer of image.layers) {
+      const blob = contents.blobs.get(layer.descriptor.digest as Digest)!;
+      const entry = scan.entries.get(blob.path)!;
+      if (entry.compression !== 'none') {
+        const outcome = entry.decompressed;
+        if (!outcome) throw new LighterError('INTERNAL', `Layer ${layer.descriptor.digest} was not hashed`);
+        if ('error' in outcome) throw outcome.error;
+        if (outcome.digest !== layer.diffID) throw diffIDMismatch(layer.descriptor.digest, layer.diffID, outcome.digest);
+      }
+      layer.diffIDVerified = true;
+    }
+  }
+  return contents;
+}

@@ -1,0 +1,151 @@
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ioError, temporaryName } from './content-sink';
+
+const batchBytes = 1 << 20;
+const writesInFlight = 2;
+
+export interface PartialFileOptions {
+  /** Flush written data to disk every this many bytes, behind the writer, so the final fsync is short; 0 = never. */
+  syncEvery?: number;
+}
+
+/**
+ * A file written as `<final>.partial-<random>`: chunks are batched into 1 MiB positional writes
+ * (two in flight), flushed to disk behind the writer, fsynced and renamed on commit, removed on abort.
+ */
+export class PartialFile {
+  /** Bytes accepted so far: the offset the next chunk lands at. */
+  position = 0;
+  private batch: Buffer[] = [];
+  private batched = 0;
+  private readonly writing = new Set<Promise<void>>();
+  private written = 0;
+  private synced = 0;
+  private syncing?: Promise<void>;
+  private failure: unknown;
+  private closed = false;
+
+  private constructor(
+    readonly finalPath: string,
+    readonly tempPath: string,
+    private readonly handle: FileHandle,
+    private readonly syncEvery: number,
+  ) {}
+
+  static async create(finalPath: string, options: PartialFileOptions = {}): Promise<PartialFile> {
+    const tempPath = temporaryName(finalPath);
+    const handle = await open(tempPath, 'wx').catch((e) => {
+      throw ioError(e, finalPath);
+    });
+    return new PartialFile(finalPath, tempPath, handle, options.syncEvery ?? 64 << 20);
+  }
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (chunk.length === 0) return;
+    this.batch.push(chunk);
+    this.batched += chunk.length;
+    this.position += chunk.length;
+    if (this.batched >= batchBytes) await this.send();
+  }
+
+  /** Waits until everything accepted so far is in the file (readable by others). */
+  async flush(): Promise<void> {
+    await this.send();
+    while (this.writing.size > 0) await Promise.race(this.writing);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** fsync, close, rename to the final name, fsync the folder. */
+  async commit(): Promise<void> {
+    await this.flush();
+    try {
+      await this.syncing;
+      await this.handle.sync();
+      this.closed = true;
+      await this.handle.close();
+      await rename(this.tempPath, this.finalPath);
+    } catch (e) {
+      throw ioError(e, this.finalPath);
+    }
+    // Makes the rename durable; not every platform can open a folder, which is fine.
+    const folder = await open(dirname(this.finalPath), 'r').catch(() => undefined);
+    await folder?.sync().catch(() => undefined);
+    await folder?.close();
+  }
+
+  /** Removes the partial file; never throws. */
+  async abort(): Promise<void> {
+    this.failure ??= new Error('aborted');
+    this.batch = [];
+    await Promise.allSettled([...this.writing, this.syncing]);
+    if (!this.closed) {
+      this.closed = true;
+      await this.handle.close().catch(() => undefined);
+    }
+    await rm(this.tempPath, { force: true }).catch(() => undefined);
+  }
+
+  private async send(): Promise<void> {
+    if (this.batched === 0) return;
+    const buffers = this.batch;
+    const at = this.position - this.batched;
+    const length = this.batched;
+    this.batch = [];
+    this.batched = 0;
+    const write = this.writeAll(buffers, at).then(
+      () => {
+        this.written += length;
+        this.syncBehind();
+      },
+      (e) => {
+        this.failure ??= ioError(e, this.finalPath);
+      },
+    );
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
+    while (this.writing.size >= writesInFlight) await Promise.race(this.writing);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async writeAll(buffers: Buffer[], at: number): Promise<void> {
+    let position = at;
+    let rest = buffers;
+    while (rest.length > 0) {
+      const { bytesWritten } = await this.handle.writev(rest, position);
+      position += bytesWritten;
+      rest = skipBytes(rest, bytesWritten);
+    }
+  }
+
+  /** Starts one background fdatasync once enough new data sits in the page cache. */
+  private syncBehind(): void {
+    if (this.syncEvery <= 0 || this.syncing || this.closed || this.written - this.synced < this.syncEvery) return;
+    const upTo = this.written;
+    this.syncing = this.handle.datasync().then(
+      () => {
+        this.synced = upTo;
+        this.syncing = undefined;
+      },
+      () => {
+        // The final fsync reports any real failure.
+        this.syncing = undefined;
+      },
+    );
+  }
+}
+
+function skipBytes(buffers: Buffer[], count: number): Buffer[] {
+  let left = count;
+  const rest: Buffer[] = [];
+  for (const buffer of buffers) {
+    if (left >= buffer.length) {
+      left -= buffer.length;
+      continue;
+    }
+    rest.push(left > 0 ? buffer.subarray(left) : buffer);
+    left = 0;
+  }
+  return rest;
+}
