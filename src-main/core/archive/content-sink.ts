@@ -1,12 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pipeline, type Duplex, type Writable } from 'node:stream';
+import { pipeline as pipeCallback, type Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { LighterError, cancelled } from '../errors';
 import { createZstdCompressor } from './compression';
-import { tarEnd, tarEntry } from './tar-writer';
+import { PartialFile } from './partial-file';
+import { padding } from './tar-header';
+import { tarEnd, tarEntry, tarHeader } from './tar-writer';
+
+/** Reserved files are written in batches of this size (fewer, larger positional writes). */
+const fillBatchBytes = 2 << 20;
 
 export type OutputCompression = 'none' | 'gzip' | 'zstd';
 
@@ -16,6 +22,11 @@ export interface ContentSink {
   readonly bytesWritten: number;
   directory(path: string): Promise<void>;
   file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void>;
+  /**
+   * Optional: sets places aside for files to come, in this order; true when it did, and `file` may
+   * then be called for several of them at once.
+   */
+  reserve?(files: { path: string; size: number }[]): boolean;
   /** Flushes, fsyncs and moves the result to its final name. */
   commit(): Promise<void>;
   /** Removes everything written; never throws. */
@@ -49,82 +60,138 @@ async function fsyncDirectory(path: string): Promise<void> {
   await fsyncPath(path).catch(() => {});
 }
 
-/** A tar file written to `<final>.partial-<random>`, optionally compressed, renamed on commit. */
+interface Reservation {
+  at: number;
+  header: Buffer;
+  size: number;
+}
+
+/**
+ * A tar file written to `<final>.partial-<random>` (flushed to disk behind the writer), optionally
+ * compressed, fsynced and renamed on commit. Uncompressed, it can set places aside for files whose
+ * sizes are known up front, so their bodies can then be written at once, in any order.
+ */
 export class TarFileSink implements ContentSink {
   bytesWritten = 0;
+  private readonly reserved = new Map<string, Reservation>();
   private failure: unknown;
-  private readonly done: Promise<void>;
+  private readonly compressed?: Promise<void>;
 
   private constructor(
-    private readonly finalPath: string,
-    readonly tempPath: string,
-    private readonly head: Writable,
-    file: WriteStream,
-    compressor: Duplex | undefined,
+    private readonly out: PartialFile,
+    private readonly compressor: Duplex | undefined,
     private readonly signal?: AbortSignal,
   ) {
-    this.done = new Promise((resolve) => {
-      const finish = (e?: unknown) => {
-        if (e && this.failure === undefined) this.failure = ioError(e, finalPath);
-        resolve();
-      };
-      if (compressor) pipeline(compressor, file, (e) => finish(e ?? undefined));
-      else file.on('error', finish).on('close', () => finish());
-    });
+    if (compressor) {
+      this.compressed = pipeline(compressor, async (source: AsyncIterable<Buffer>) => {
+        for await (const chunk of source) await out.write(chunk);
+      }).catch((e) => {
+        this.failure ??= ioError(e, out.finalPath);
+      });
+    }
+  }
+
+  get tempPath(): string {
+    return this.out.tempPath;
   }
 
   static async create(finalPath: string, options: { compression?: OutputCompression; signal?: AbortSignal } = {}): Promise<TarFileSink> {
     const compression = options.compression ?? 'none';
+    const out = await PartialFile.create(finalPath);
     const compressor = compression === 'gzip' ? zlib.createGzip({ level: 6 }) : compression === 'zstd' ? createZstdCompressor() : undefined;
-    const tempPath = temporaryName(finalPath);
-    const file = createWriteStream(tempPath, { flags: 'wx' });
-    await new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', (e) => reject(ioError(e, finalPath))));
-    return new TarFileSink(finalPath, tempPath, compressor ?? file, file, compressor, options.signal);
+    return new TarFileSink(out, compressor, options.signal);
   }
 
   async directory(path: string): Promise<void> {
     for await (const chunk of tarEntry({ path, type: 'directory' })) await this.write(chunk);
   }
 
+  /**
+   * Sets places aside for these files, in this order, right after what was written so far: `file`
+   * may then be called for several of them at once. False when compressed (bytes must flow in order).
+   */
+  reserve(files: { path: string; size: number }[]): boolean {
+    if (this.compressor) return false;
+    for (const { path, size } of files) {
+      if (this.reserved.has(path)) throw new LighterError('INTERNAL', `${path} is reserved twice`);
+      const header = tarHeader({ path, size });
+      const at = this.out.reserve(header.length + size + padding(size).length);
+      this.reserved.set(path, { at, header, size });
+    }
+    return true;
+  }
+
   async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
+    const place = this.reserved.get(path);
+    if (place) return this.fill(path, place, size, body);
     for await (const chunk of tarEntry({ path, size }, body)) await this.write(chunk);
   }
 
-  private async write(chunk: Buffer): Promise<void> {
+  /** Writes a reserved file: header, body and padding in large positional writes. */
+  private async fill(path: string, place: Reservation, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
+    if (size !== place.size) throw new LighterError('INTERNAL', `${path}: reserved ${place.size} bytes, given ${size}`);
+    this.reserved.delete(path);
+    let at = place.at;
+    let batch: Buffer[] = [place.header];
+    let batched = place.header.length;
+    let got = 0;
+    for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
+      this.check();
+      got += chunk.length;
+      if (got > size) break;
+      this.bytesWritten += chunk.length;
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= fillBatchBytes) {
+        await this.out.writeAt(batch, at);
+        at += batched;
+        batch = [];
+        batched = 0;
+      }
+    }
+    if (got !== size) throw new LighterError('INVALID_INPUT', `Tar entry "${path}": expected ${size} bytes of data, got ${got > size ? 'more' : got}`);
+    batch.push(padding(size));
+    await this.out.writeAt(batch, at);
+  }
+
+  private check(): void {
     if (this.signal?.aborted) throw cancelled();
     if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async write(chunk: Buffer): Promise<void> {
+    this.check();
     this.bytesWritten += chunk.length;
-    if (this.head.write(chunk)) return;
+    if (!this.compressor) return this.out.write(chunk);
+    if (this.compressor.write(chunk)) return;
     await new Promise<void>((resolve) => {
       const settle = () => {
-        this.head.off('drain', settle);
-        this.head.off('close', settle);
-        this.head.off('error', settle);
+        this.compressor!.off('drain', settle);
+        this.compressor!.off('close', settle);
+        this.compressor!.off('error', settle);
         resolve();
       };
-      this.head.on('drain', settle).on('close', settle).on('error', settle);
+      this.compressor!.on('drain', settle).on('close', settle).on('error', settle);
     });
-    if (this.failure !== undefined) throw this.failure;
+    this.check();
   }
 
   async commit(): Promise<void> {
+    if (this.reserved.size > 0) throw new LighterError('INTERNAL', `${[...this.reserved.keys()][0]} was reserved but never written`);
     await this.write(tarEnd());
-    this.head.end();
-    await this.done;
-    if (this.failure !== undefined) throw this.failure;
-    try {
-      await fsyncPath(this.tempPath, 'r+');
-      await rename(this.tempPath, this.finalPath);
-    } catch (e) {
-      throw ioError(e, this.finalPath);
+    if (this.compressor) {
+      this.compressor.end();
+      await this.compressed;
+      this.check();
     }
-    await fsyncDirectory(dirname(this.finalPath));
+    await this.out.commit();
   }
 
   async abort(): Promise<void> {
-    this.head.destroy();
-    await this.done.catch(() => {});
-    await rm(this.tempPath, { force: true }).catch(() => {});
+    this.failure ??= cancelled();
+    this.compressor?.destroy();
+    await this.compressed;
+    await this.out.abort();
   }
 }
 
@@ -165,7 +232,7 @@ export class DirectorySink implements ContentSink {
         yield chunk;
       }
     }.call(this);
-    await new Promise<void>((resolve, reject) => pipeline(counted, out, (e) => (e ? reject(ioError(e, this.finalPath)) : resolve())));
+    await new Promise<void>((resolve, reject) => pipeCallback(counted, out, (e) => (e ? reject(ioError(e, this.finalPath)) : resolve())));
     if (written !== size) throw new LighterError('INVALID_INPUT', `${path}: expected ${size} bytes, got ${written}`);
     this.files.push(target);
   }

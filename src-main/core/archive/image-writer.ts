@@ -81,6 +81,17 @@ export class BlobWriter {
   }
 
   /**
+   * Sets places aside for these blobs, in this order, when the sink can (an uncompressed tar file):
+   * `putBlob` may then be called for several of them at once. Blobs already written are left out.
+   */
+  reserve(descriptors: Descriptor[]): boolean {
+    if (!this.sink.reserve) return false;
+    const fresh = new Map<string, number>();
+    for (const d of descriptors) if (!this.written.has(checkDescriptor(d, 'blob'))) fresh.set(d.digest, d.size);
+    return this.sink.reserve([...fresh].map(([digest, size]) => ({ path: `blobs/sha256/${digest.slice(7)}`, size })));
+  }
+
+  /**
    * Writes a blob from a stream, verifying digest and size as it passes. `alreadyVerified`: the
    * stream itself fails on wrong bytes (the copy engine's are), so only its size is checked here.
    */

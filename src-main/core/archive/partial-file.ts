@@ -19,6 +19,8 @@ export class PartialFile {
   position = 0;
   private batch: Buffer[] = [];
   private batched = 0;
+  /** Where the batch starts (reserve may have moved `position` since). */
+  private batchAt = 0;
   private readonly writing = new Set<Promise<void>>();
   private written = 0;
   private synced = 0;
@@ -44,10 +46,26 @@ export class PartialFile {
   async write(chunk: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     if (chunk.length === 0) return;
+    // A reserve since the batch began: the batch ends where the reserved range starts.
+    if (this.batched > 0 && this.batchAt + this.batched !== this.position) await this.send();
+    if (this.batched === 0) this.batchAt = this.position;
     this.batch.push(chunk);
     this.batched += chunk.length;
     this.position += chunk.length;
     if (this.batched >= batchBytes) await this.send();
+  }
+
+  /** Sets `length` bytes aside at the current end for `writeAt`; returns where they start. */
+  reserve(length: number): number {
+    const at = this.position;
+    this.position += length;
+    return at;
+  }
+
+  /** Writes into a reserved range; several ranges may be written at once, in any order. */
+  async writeAt(buffers: Buffer[], at: number): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    await this.start(buffers, at, buffers.reduce((sum, b) => sum + b.length, 0));
   }
 
   /** Waits until everything accepted so far is in the file (readable by others). */
@@ -90,10 +108,14 @@ export class PartialFile {
   private async send(): Promise<void> {
     if (this.batched === 0) return;
     const buffers = this.batch;
-    const at = this.position - this.batched;
     const length = this.batched;
     this.batch = [];
     this.batched = 0;
+    await this.start(buffers, this.batchAt, length);
+  }
+
+  /** One positional write in the background; waits while too many are in flight. */
+  private async start(buffers: Buffer[], at: number, length: number): Promise<void> {
     const write = this.writeAll(buffers, at).then(
       () => {
         this.written += length;

@@ -15,17 +15,13 @@ export interface TarEntryToWrite {
 
 const defaultModes = { file: 0o644, directory: 0o755, symlink: 0o777, hardlink: 0o644 } as const;
 
-/**
- * One tar entry as a sequence of buffers: header blocks, the body, padding. Owner is always 0:0
- * with empty names. Fails (before the padding) when the body's length is not `size`.
- */
-export async function* tarEntry(entry: TarEntryToWrite, body?: Buffer | AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<Buffer> {
+/** The header block(s) of one entry; `size` is required for files. */
+export function tarHeader(entry: TarEntryToWrite): Buffer {
   const type = entry.type ?? 'file';
-  const size = type === 'file' ? (entry.size ?? (Buffer.isBuffer(body) ? body.length : undefined)) : 0;
+  const size = type === 'file' ? entry.size : 0;
   if (size === undefined || !Number.isSafeInteger(size) || size < 0) throw new LighterError('INVALID_INPUT', `Tar entry "${entry.path}" needs a size`);
-  if (type !== 'file' && body !== undefined) throw new LighterError('INVALID_INPUT', `Tar entry "${entry.path}" of type ${type} cannot have data`);
   const path = type === 'directory' && !entry.path.endsWith('/') ? `${entry.path}/` : entry.path;
-  yield encodeHeader({
+  return encodeHeader({
     path,
     type,
     size,
@@ -35,6 +31,18 @@ export async function* tarEntry(entry: TarEntryToWrite, body?: Buffer | AsyncIte
     gid: 0,
     linkname: entry.linkname ?? '',
   });
+}
+
+/**
+ * One tar entry as a sequence of buffers: header blocks, the body, padding. Owner is always 0:0
+ * with empty names. Fails (before the padding) when the body's length is not `size`.
+ */
+export async function* tarEntry(entry: TarEntryToWrite, body?: Buffer | AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<Buffer> {
+  const type = entry.type ?? 'file';
+  const size = type === 'file' ? (entry.size ?? (Buffer.isBuffer(body) ? body.length : undefined)) : 0;
+  if (type !== 'file' && body !== undefined) throw new LighterError('INVALID_INPUT', `Tar entry "${entry.path}" of type ${type} cannot have data`);
+  yield tarHeader({ ...entry, size });
+  if (size === undefined) return; // tarHeader refused it
   let written = 0;
   if (Buffer.isBuffer(body)) {
     written = body.length;

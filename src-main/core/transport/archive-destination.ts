@@ -41,6 +41,10 @@ export class ArchiveDestination implements ImageDestination {
     return (await this.get()).blobWriter.has(d.digest);
   }
 
+  async reserveBlobs(descriptors: Descriptor[]): Promise<boolean> {
+    return (await this.get()).blobWriter.reserve(descriptors);
+  }
+
   async putBlob(d: Descriptor, stream: Readable): Promise<void> {
     const writer = await this.get();
     try {

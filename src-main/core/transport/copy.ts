@@ -93,6 +93,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
       await copyStaged(plan.blobs, concurrency - 1, {
         open,
         has: (blob) => destination.hasBlob(blob, signal),
+        reserve: destination.reserveBlobs && ((blobs) => destination.reserveBlobs!(blobs)),
         write: async (blob, stream) => {
           if (!stream) return skipped(blob);
           await destination.putBlob(blob, stream, signal);

@@ -14,6 +14,8 @@ export interface StagedCopy {
   write(blob: Descriptor, stream: Readable | undefined): Promise<void>;
   /** Whether the destination already has the blob. */
   has(blob: Descriptor): Promise<boolean>;
+  /** Sets places aside for these blobs in this order; true when `write` may then run for several at once. */
+  reserve?(blobs: Descriptor[]): Promise<boolean>;
 }
 
 /**
@@ -23,6 +25,14 @@ export interface StagedCopy {
  * meet the writer. Only what was fetched ahead touches the disk twice; everything is removed after.
  */
 export async function copyStaged(blobs: Descriptor[], helpers: number, copy: StagedCopy, signal?: AbortSignal): Promise<void> {
+  if (copy.reserve) {
+    const present = await Promise.all(blobs.map((b) => copy.has(b)));
+    const missing = blobs.filter((_, i) => !present[i]);
+    if (await copy.reserve(missing)) {
+      for (const [i, blob] of blobs.entries()) if (present[i]) await copy.write(blob, undefined);
+      return copyInPlace(missing, helpers + 1, copy, signal);
+    }
+  }
   const dir = await mkdtemp(join(tmpdir(), 'lighter-stage-'));
   const stop = new AbortController();
   const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
@@ -69,4 +79,29 @@ export async function copyStaged(blobs: Descriptor[], helpers: number, copy: Sta
     await Promise.allSettled(staged.filter(Boolean) as Promise<string>[]);
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Each blob downloads straight to the place the destination set aside for it, `parallel` at once:
+ * nothing is staged, every byte is written once. The first failure stops the others.
+ */
+async function copyInPlace(blobs: Descriptor[], parallel: number, copy: StagedCopy, signal?: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+  setMaxListeners(0, combined);
+  let next = 0;
+  let failed: { error: unknown } | undefined;
+  const worker = async () => {
+    while (!failed && next < blobs.length) {
+      const blob = blobs[next++];
+      try {
+        await copy.write(blob, await copy.open(blob, combined));
+      } catch (e) {
+        failed ??= { error: e };
+        stop.abort(e);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, blobs.length) }, worker));
+  if (failed) throw failed.error;
 }

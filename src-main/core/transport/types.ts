@@ -69,6 +69,11 @@ export interface ImageDestination {
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
   /** Stores a blob; `verified` resolves when the copy engine has checked the digest of what passed. */
   putBlob(descriptor: Descriptor, stream: Readable, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional, for sequential destinations: sets places aside for these blobs, in this order (a tar
+   * file, sizes known). True when it did: putBlob may then be called for several of them at once.
+   */
+  reserveBlobs?(descriptors: Descriptor[]): Promise<boolean>;
   putManifest(manifest: ManifestBlob, signal?: AbortSignal): Promise<void>;
   commit(top: ManifestBlob, signal?: AbortSignal): Promise<void>;
   /**
