@@ -61,10 +61,25 @@ export async function copyArchiveStream(input: AsyncIterable<Buffer>, file: Part
   return readCopied({ path: file.tempPath, compression: 'none', fileSize: file.position, entries }, limits, signal);
 }
 
+/** The input, counted; its own failures (a connection reset) are told apart from the archive's. */
 async function* counted(input: AsyncIterable<Buffer>, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
-  for await (const chunk of input) {
-    onBytes?.(chunk.length);
-    yield chunk;
+  const chunks = input[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      let next: IteratorResult<Buffer>;
+      try {
+        next = await chunks.next();
+      } catch (e) {
+        if (e instanceof LighterError || isAbortError(e)) throw e;
+        throw new LighterError('ARCHIVE_INVALID', `The image stream broke off: ${(e as Error).message ?? String(e)}`);
+      }
+      if (next.done) return;
+      onBytes?.(next.value.length);
+      yield next.value;
+    }
+  } finally {
+    // Stopping early (a bad member) releases the input too.
+    await chunks.return?.();
   }
 }
 

@@ -1,0 +1,170 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readArchive, verifyArchive } from '../../../src-main/core/archive/read-archive';
+import { copyArchiveStream } from '../../../src-main/core/archive/copy-archive-stream';
+import { PartialFile } from '../../../src-main/core/archive/partial-file';
+import { writeDockerArchive } from '../../../src-main/core/archive/write-docker-archive';
+import { LighterError } from '../../../src-main/core/errors';
+import { buildTar, legacyDockerArchive, makeImage, ociArchive, randomLayer } from '../../support/archive-fixtures';
+
+const dir = mkdtempSync(join(tmpdir(), 'lighter-stream-copy-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+
+/** The tar fed in small chunks, as a socket would deliver it. */
+function chunked(data: Buffer, size = 4096): Readable {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < data.length; i += size) parts.push(data.subarray(i, i + size));
+  return Readable.from(parts);
+}
+
+/** Copies `tar` into a new file; commits on success, aborts (and rethrows) on failure. */
+async function copy(tar: Buffer | Readable, options: Parameters<typeof copyArchiveStream>[2] = {}) {
+  const path = join(dir, `out-${counter++}.tar`);
+  const file = await PartialFile.create(path);
+  try {
+    const contents = await copyArchiveStream(Buffer.isBuffer(tar) ? chunked(tar) : tar, file, options);
+    await file.commit();
+    return { path, contents };
+  } catch (e) {
+    await file.abort();
+    throw e;
+  }
+}
+
+async function failure(work: Promise<unknown>): Promise<LighterError> {
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(LighterError);
+  return error as LighterError;
+}
+
+function inputFile(data: Buffer): string {
+  const path = join(dir, `in-${counter++}.tar`);
+  writeFileSync(path, data);
+  return path;
+}
+
+function leftovers(): string[] {
+  return readdirSync(dir).filter((f) => f.includes('.partial-'));
+}
+
+function member(tar: Buffer, name: string): Buffer {
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const header = tar.subarray(offset, offset + 512);
+    const path = header.subarray(0, 100).toString('utf8').replace(/\0.*$/s, '');
+    const size = parseInt(header.subarray(124, 136).toString('latin1'), 8) || 0;
+    if (path === name) return tar.subarray(offset + 512, offset + 512 + size);
+    offset += 512 + Math.ceil(size / 512) * 512;
+  }
+  throw new Error(`${name} not in tar`);
+}
+
+describe('copyArchiveStream', () => {
+  it('copies a legacy docker save unchanged and reports the same image as the archive reader', async () => {
+    const base = await randomLayer();
+    const image = makeImage('app:1', [base, await randomLayer(), base], { docker: true });
+    const input = await legacyDockerArchive([image]);
+    let seen = 0;
+    const { path, contents } = await copy(input, { names: ['app:1'], onBytes: (n) => (seen += n) });
+    expect(seen).toBe(input.length);
+    const original = await readArchive(inputFile(input));
+    expect(contents.images[0].manifestDescriptor.digest).toBe(original.images[0].manifestDescriptor.digest);
+    const { contents: back, report } = await verifyArchive(path);
+    expect(back.images[0].manifestDescriptor.digest).toBe(original.images[0].manifestDescriptor.digest);
+    expect(back.images[0].names).toEqual(['app:1']);
+    expect(report.layers).toBe(3);
+    // Same names: the name files are copied byte for byte.
+    const written = readFileSync(path);
+    expect(member(written, 'manifest.json').equals(member(input, 'manifest.json'))).toBe(true);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('rewrites manifest.json, repositories and index.json of a Docker 25+ save with gzip layers to the new names', async () => {
+    const image = makeImage('old/name:1', [await randomLayer(), await randomLayer()], { gzip: true, docker: true });
+    const source = join(dir, 'docker25.tar');
+    await writeDockerArchive(source, [
+      {
+        names: ['old/name:1', 'old/name:latest'],
+        manifest: { bytes: image.manifest, mediaType: JSON.parse(image.manifest.toString()).mediaType, digest: image.manifestDigest },
+        blobs: [
+          { descriptor: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: image.configDigest, size: image.config.length }, open: async () => Readable.from([image.config]) },
+          ...image.layers.map((l) => ({ descriptor: { mediaType: l.mediaType, digest: l.digest, size: l.stored.length }, open: async () => Readable.from([l.stored]) })),
+        ],
+      },
+    ]);
+    const { path, contents } = await copy(readFileSync(source), { names: ['registry.test:5000/new/name:2'] });
+    expect(contents.layout).toBe('docker-oci');
+    expect(contents.images[0].manifestDescriptor.digest).toBe(image.manifestDigest);
+    expect(contents.images[0].layers.every((l) => l.diffIDVerified)).toBe(true);
+    const { contents: back } = await verifyArchive(path);
+    expect(back.images[0].names).toEqual(['registry.test:5000/new/name:2']);
+    const written = readFileSync(path);
+    expect(JSON.parse(member(written, 'repositories').toString())).toEqual({ 'registry.test:5000/new/name': { '2': image.layers[1].digest.slice(7) } });
+    const index = JSON.parse(member(written, 'index.json').toString());
+    expect(index.manifests).toHaveLength(1);
+    expect(index.manifests[0].annotations).toEqual({ 'io.containerd.image.name': 'registry.test:5000/new/name:2', 'org.opencontainers.image.ref.name': '2' });
+    // No names: the image is recorded untagged.
+    const untagged = await copy(readFileSync(source), { names: [] });
+    expect((await readArchive(untagged.path)).images[0].names).toEqual([]);
+  });
+
+  it('fails with DIGEST_MISMATCH on a flipped byte in a layer, an uncompressed one or a gzip one', async () => {
+    const image = makeImage('app:1', [await randomLayer(4, 4096)], { docker: true });
+    const input = await legacyDockerArchive([image]);
+    const at = input.indexOf(image.layers[0].stored) + 3000;
+    const flipped = Buffer.from(input);
+    flipped[at] ^= 0xff;
+    expect((await failure(copy(flipped))).code).toBe('DIGEST_MISMATCH');
+
+    const gz = makeImage('app:1', [await randomLayer()], { docker: true, gzip: true });
+    gz.layers[0].stored = gzipSync(await randomLayer()); // a valid gzip layer, but not the one the config names
+    const error = await failure(copy(await legacyDockerArchive([gz])));
+    expect(error.code).toBe('DIGEST_MISMATCH');
+    expect(error.message).toMatch(/diff_id/);
+
+    const oci = makeImage('app:1', [await randomLayer()]);
+    const named = await ociArchive([oci]);
+    const blob = Buffer.from(named);
+    blob[blob.indexOf(oci.layers[0].stored) + 100] ^= 1;
+    expect((await failure(copy(blob))).code).toBe('DIGEST_MISMATCH');
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('refuses truncated streams, unsafe paths, links leaving the archive, oversized JSON and missing layers', async () => {
+    const image = makeImage('app:1', [await randomLayer()], { docker: true });
+    const input = await legacyDockerArchive([image]);
+    expect((await failure(copy(input.subarray(0, input.length - 3000)))).code).toBe('ARCHIVE_INVALID');
+    const unsafe = await buildTar([{ path: '../evil', data: 'x' }]);
+    expect((await failure(copy(unsafe))).message).toMatch(/\.\./);
+    const escaping = await buildTar([{ path: 'a/layer.tar', type: 'symlink', linkname: '../../etc/passwd' }]);
+    expect((await failure(copy(escaping))).message).toMatch(/outside the archive/);
+    expect((await failure(copy(input, { limits: { maxJsonSize: 64 } }))).message).toMatch(/manifest\.json/);
+    const noLayer = await buildTar([
+      { path: `${image.configDigest.slice(7)}.json`, data: image.config },
+      { path: 'manifest.json', data: JSON.stringify([{ Config: `${image.configDigest.slice(7)}.json`, RepoTags: ['app:1'], Layers: ['abc/layer.tar'] }]) },
+    ]);
+    expect((await failure(copy(noLayer))).code).toBe('ARCHIVE_INVALID');
+    expect((await failure(copy(await buildTar([{ path: 'hello', data: 'hi' }])))).message).toMatch(/manifest\.json/);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it('stops with CANCELLED when the signal fires mid-stream', async () => {
+    const image = makeImage('app:1', [await randomLayer(8, 64 * 1024)], { docker: true });
+    const input = await legacyDockerArchive([image]);
+    const controller = new AbortController();
+    let seen = 0;
+    const onBytes = (n: number) => {
+      seen += n;
+      if (seen > 100_000) controller.abort();
+    };
+    expect((await failure(copy(input, { signal: controller.signal, onBytes }))).code).toBe('CANCELLED');
+    expect(leftovers()).toEqual([]);
+  });
+});
