@@ -3,6 +3,7 @@ import { open, stat } from 'node:fs/promises';
 import { PassThrough, Transform, pipeline, type Duplex, type Readable, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { LighterError } from '../errors';
+import { createBzip2Decoder, createXzDecoder, createZstdDecoder } from './decoders';
 import { formatBytes, resolveLimits, type ArchiveLimits } from './limits';
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
@@ -25,28 +26,25 @@ export function detectCompression(head: Uint8Array): Compression {
 }
 
 type ZstdFactory = () => Duplex;
-const zstdFactory = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
 const zstdCompressFactory = (zlib as unknown as { createZstdCompress?: ZstdFactory }).createZstdCompress;
 
+/** Whether this Node can WRITE zstd (reading works everywhere, see decoders.ts). */
 export function zstdSupported(): boolean {
-  return typeof zstdFactory === 'function';
+  return typeof zstdCompressFactory === 'function';
 }
 
 /** A zstd compressor when this Node has one (22.15+ / 23.8+). */
 export function createZstdCompressor(): Duplex {
-  if (!zstdCompressFactory) throw unsupported('zstd', 'write');
+  if (!zstdCompressFactory) {
+    throw new LighterError(
+      'UNSUPPORTED',
+      `Cannot write zstd: it needs Node 22.15 or newer and this is Node ${process.versions.node}; the Lighter app itself writes zstd, or choose gzip`,
+    );
+  }
   return zstdCompressFactory();
 }
 
-function unsupported(kind: Compression, verb: 'read' | 'write', what = 'archive'): LighterError {
-  if (kind === 'zstd') {
-    return new LighterError('UNSUPPORTED', `Cannot ${verb} a zstd-compressed ${what}: this needs Node 22.15 or newer, this is Node ${process.versions.node}`);
-  }
-  const tool = kind === 'xz' ? 'xz -d' : 'bunzip2';
-  return new LighterError('UNSUPPORTED', `Cannot read a ${kind}-compressed ${what}: ${kind} is not supported; decompress it first (${tool} FILE) and open the .tar`);
-}
-
-/** An in-process decompressor; never a program from PATH. */
+/** An in-process decompressor; never a program from PATH. `what` names the data in errors. */
 export function createDecompressor(kind: Compression, what = 'archive'): Duplex {
   switch (kind) {
     case 'none':
@@ -54,10 +52,11 @@ export function createDecompressor(kind: Compression, what = 'archive'): Duplex 
     case 'gzip':
       return zlib.createGunzip();
     case 'zstd':
-      if (!zstdFactory) throw unsupported(kind, 'read', what);
-      return zstdFactory();
-    default:
-      throw unsupported(kind, 'read', what);
+      return createZstdDecoder(what);
+    case 'xz':
+      return createXzDecoder(what);
+    case 'bzip2':
+      return createBzip2Decoder(what);
   }
 }
 
@@ -152,10 +151,10 @@ export async function openArchiveStream(path: string, options: OpenArchiveOption
   return { stream, compression, fileSize: info.size, bytesRead: () => counter.bytes };
 }
 
-/** Maps zlib's terse errors to one line that names the file. */
+/** Maps zlib's terse errors (gzip, native zstd) to one line that names the file. */
 export function describeStreamError(e: unknown, what: string): unknown {
   const code = (e as { code?: string }).code;
-  if (typeof code === 'string' && code.startsWith('Z_')) {
+  if (typeof code === 'string' && (code.startsWith('Z_') || code.startsWith('ZSTD_'))) {
     return new LighterError('ARCHIVE_INVALID', `${what} is not valid compressed data (${(e as Error).message})`);
   }
   if (code === 'ERR_STREAM_PREMATURE_CLOSE') return new LighterError('ARCHIVE_INVALID', `${what} ended unexpectedly`);
