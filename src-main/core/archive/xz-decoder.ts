@@ -13,7 +13,8 @@ const XzReadableStream = ((xzModule as { XzReadableStream?: unknown }).XzReadabl
 
 // The library lets only one xz stream run per process at a time: an xz layer inside an xz archive
 // would wait forever for its parent, and so would every xz stream after one that was abandoned.
-// Each stream owns a separate decoder context, so running them side by side is safe.
+// Each stream owns a separate decoder context, so running them side by side is safe. This reaches
+// into a private field: the version is pinned in package.json, and the tests run nested xz streams.
 XzReadableStream._contextMutex = { acquire: async () => {}, release: () => {} };
 
 /** xz-embedded's status codes (xz.h), as the WASM build reports them. */

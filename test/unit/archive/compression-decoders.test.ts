@@ -178,3 +178,17 @@ describe.runIf(kinds.includes('zstd'))('zstd specifics', () => {
   });
 });
 
+
+describe.skipIf(!kinds.includes('xz'))('xz decoders side by side', () => {
+  it('decode two streams at once (an xz layer inside an xz archive) and survive an abandoned one', async () => {
+    const a = textLike(2_000_000, 3);
+    const b = textLike(2_000_000, 5);
+    const abandoned = createDecompressor('xz');
+    abandoned.write(compress('xz', a).subarray(0, 4096));
+    // Interleaved small chunks: each decoder is mid-stream while the other works.
+    const [outA, outB] = await Promise.all([decode(createDecompressor('xz'), compress('xz', a), 1000), decode(createDecompressor('xz'), compress('xz', b), 1300)]);
+    expect(outA.equals(a)).toBe(true);
+    expect(outB.equals(b)).toBe(true);
+    abandoned.destroy();
+  }, 10_000);
+});
