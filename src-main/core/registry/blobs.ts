@@ -1,10 +1,10 @@
 import type { Hash } from 'node:crypto';
 import { Readable, pipeline } from 'node:stream';
 import { LighterError } from '../errors';
-import { DigestStream } from '../image/digest';
 import type { Descriptor } from '../image/types';
 import { familiarName } from '../ref/reference';
 import { type RegistryClient, type Repository, pullScope } from './client';
+import { verifyingStream } from './hash-worker';
 import { type HttpResponse, header, networkError } from './http';
 import { retryDelayMs, sleep } from './retry';
 
@@ -86,7 +86,8 @@ export function fetchBlob(client: RegistryClient, repo: Repository, descriptor: 
     }
   }
 
-  const verifier = new DigestStream({ digest: descriptor.digest, size: total, what }, offset > 0 ? { hash: options.prefixHash!, bytes: offset } : undefined);
+  // Large blobs are hashed on a helper thread (see hash-worker.ts).
+  const verifier = verifyingStream({ digest: descriptor.digest, size: total, what }, offset > 0 ? { hash: options.prefixHash!, bytes: offset } : undefined);
   pipeline(Readable.from(body(), { objectMode: false }), verifier, () => undefined);
   return verifier;
 }
