@@ -11,9 +11,9 @@ import { DigestStream } from '../image/digest';
 
 /** Smaller blobs are hashed in place: a thread hop costs more than it saves. */
 export const workerMinBytes = 1 << 20;
-const ringBytes = 4 << 20;
+const ringBytes = 8 << 20;
 /** The helper is told about new bytes in steps of this size (fewer messages). */
-const announceBytes = 256 << 10;
+const announceBytes = 1 << 20;
 
 const helperSource = `
 const { parentPort } = require('node:worker_threads');

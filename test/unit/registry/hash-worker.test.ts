@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { DigestStream } from '../../../src-main/core/image/digest';
@@ -8,7 +8,7 @@ import { WorkerDigestStream, verifyingStream, workerMinBytes } from '../../../sr
 const digestOf = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 
 /** Streams `data` through `verifier` in pieces of `piece` bytes; resolves with what came out. */
-async function through(verifier: NodeJS.ReadWriteStream, data: Buffer, piece: number): Promise<Buffer> {
+async function through(verifier: Transform, data: Buffer, piece: number): Promise<Buffer> {
   const pieces = function* () {
     for (let at = 0; at < data.length; at += piece) yield data.subarray(at, at + piece);
   };
