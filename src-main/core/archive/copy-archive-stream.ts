@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { LighterError, cancelled, isAbortError, throwIfAborted } from '../errors';
 import { sha256, type Digest } from '../image/digest';
 import { ArchiveMembers } from './archive-members';
@@ -12,8 +13,10 @@ import { readDockerSide } from './read-docker';
 import { diffIDMismatch, readOciSide } from './read-oci';
 import { nameFiles, retagMetadata } from './retag-metadata';
 import { metadataNames, type ScannedEntry, type ScanResult } from './scan-archive';
+import { encodeHeader, padding } from './tar-header';
 import { tarEnd, tarEntry, type TarEntryToWrite } from './tar-writer';
 import { readTar, shorten, type TarEntry } from './tar-reader';
+import { chunksOf, eachChunk } from './stream-chunks';
 
 export interface ArchiveStreamCopyOptions {
   /** Names the copy records (manifest.json, repositories, index.json are rewritten when they differ); undefined keeps the stream's. */
@@ -63,7 +66,7 @@ export async function copyArchiveStream(input: AsyncIterable<Buffer>, file: Part
 
 /** The input, counted; its own failures (a connection reset) are told apart from the archive's. */
 async function* counted(input: AsyncIterable<Buffer>, onBytes?: (bytes: number) => void): AsyncGenerator<Buffer> {
-  const chunks = input[Symbol.asyncIterator]();
+  const chunks = (input instanceof Readable ? chunksOf(input) : input)[Symbol.asyncIterator]();
   try {
     for (;;) {
       let next: IteratorResult<Buffer>;
@@ -128,46 +131,45 @@ async function readAll(entry: TarEntry): Promise<Buffer> {
 
 /** Copies a file member's data unchanged, hashing it as stored and, when compressed, as decompressed. */
 async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFile, context: CopyContext): Promise<void> {
+  const { signal } = context;
   const hash = createHash('sha256');
   const keep = entry.size <= smallContentSize && context.budget.kept + entry.size <= contentBudget;
   if (keep) context.budget.kept += entry.size;
   const kept: Buffer[] = [];
-  let head: Buffer[] = [];
+  let head: Buffer[] | undefined = [];
   let headBytes = 0;
   let decompressed: DecompressedHasher | undefined;
-  const decide = async () => {
-    const start = Buffer.concat(head);
-    head = [];
+  /** Once the first bytes are in: compressed data is also fed to a decompressing hasher. */
+  const decide = (): Promise<void> | undefined => {
+    const start = Buffer.concat(head!);
+    head = undefined;
     scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
-    if (scanned.compression !== 'none') {
-      decompressed = new DecompressedHasher(scanned.compression, context.limits, `Layer ${shorten(scanned.path, 80)}`);
-      await decompressed.write(start);
-    }
+    if (scanned.compression === 'none') return undefined;
+    decompressed = new DecompressedHasher(scanned.compression, context.limits, `Layer ${shorten(scanned.path, 80)}`);
+    return decompressed.write(start);
   };
-  const { signal } = context;
-  async function* hashed(): AsyncGenerator<Buffer> {
-    let decided = false;
-    for await (const piece of entry.body) {
-      throwIfAborted(signal);
-      const chunk = piece as Buffer;
-      hash.update(chunk);
-      if (keep) kept.push(chunk);
-      if (!decided) {
-        head.push(chunk);
-        headBytes += chunk.length;
-        if (headBytes >= MAGIC_LENGTH) {
-          decided = true;
-          await decide();
-        }
-      } else if (decompressed) {
-        await decompressed.write(chunk);
-      }
-      yield chunk;
+  const onChunk = (chunk: Buffer): Promise<unknown> | undefined => {
+    if (signal?.aborted) throw cancelled();
+    hash.update(chunk);
+    if (keep) kept.push(chunk);
+    let hashing: Promise<void> | undefined;
+    if (head) {
+      head.push(chunk);
+      headBytes += chunk.length;
+      if (headBytes >= MAGIC_LENGTH) hashing = decide();
+    } else if (decompressed) {
+      hashing = decompressed.write(chunk);
     }
-    if (!decided) await decide();
-  }
+    const writing = file.append(chunk);
+    return hashing && writing ? Promise.all([hashing, writing]) : (hashing ?? writing);
+  };
   try {
-    scanned.dataOffset = await writeEntry(file, { path: scanned.path, mode: entry.mode & 0o7777, mtime: entry.mtime, size: entry.size }, hashed());
+    await file.write(encodeHeader({ path: scanned.path, type: 'file', size: entry.size, mode: entry.mode & 0o7777, mtime: entry.mtime, uid: 0, gid: 0, linkname: '' }));
+    scanned.dataOffset = file.position;
+    await eachChunk(entry.body, onChunk);
+    if (head) await decide();
+    if (file.position - scanned.dataOffset !== entry.size) throw invalid(`Archive entry "${shorten(scanned.path)}" ends before its data does`);
+    await file.write(padding(entry.size));
   } catch (e) {
     decompressed?.abort();
     throw e;

@@ -44,15 +44,20 @@ export class PartialFile {
   }
 
   async write(chunk: Buffer): Promise<void> {
+    await this.append(chunk);
+  }
+
+  /** Like write, without a promise when the chunk was only queued (most chunks): cheaper per chunk. */
+  append(chunk: Buffer): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
-    if (chunk.length === 0) return;
+    if (chunk.length === 0) return undefined;
     // A reserve since the batch began: the batch ends where the reserved range starts.
-    if (this.batched > 0 && this.batchAt + this.batched !== this.position) await this.send();
+    if (this.batched > 0 && this.batchAt + this.batched !== this.position) return this.send().then(() => this.append(chunk));
     if (this.batched === 0) this.batchAt = this.position;
     this.batch.push(chunk);
     this.batched += chunk.length;
     this.position += chunk.length;
-    if (this.batched >= batchBytes) await this.send();
+    return this.batched >= batchBytes ? this.send() : undefined;
   }
 
   /** Sets `length` bytes aside at the current end for `writeAt`; returns where they start. */

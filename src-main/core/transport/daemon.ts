@@ -12,6 +12,7 @@ import { engineError } from '../engine/engine-errors';
 import { familiarString, normalizeForPull, parseReference } from '../ref/reference';
 import { ArchiveSource } from './archive-source';
 import { ArchiveDestination } from './archive-destination';
+import { openSaveStream } from './engine-save-stream';
 import { StreamSink } from './stream-sink';
 import type { ArchiveStream, BlobRequest, ImageSource, ManifestBlob } from './types';
 
@@ -51,12 +52,12 @@ export class DaemonSource implements ImageSource {
   private async saveStream(signal?: AbortSignal): Promise<{ stream: Readable; size?: number }> {
     throwIfAborted(signal);
     const name = engineImageName(this.image);
-    const image = (await this.docker()).getImage(name);
+    const docker = await this.docker();
     let size: number | undefined;
     let stream: Readable;
     try {
-      size = (await image.inspect()).Size;
-      stream = (await image.get()) as Readable;
+      size = (await docker.getImage(name).inspect()).Size;
+      stream = await openSaveStream(docker, name);
     } catch (e) {
       throw engineError(e, name);
     }
