@@ -4,7 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import Docker from 'dockerode';
+import { createRequire } from 'node:module';
+import type Docker from 'dockerode';
 import { LighterError } from '../errors';
 import { parseEngineHost } from './host';
 import type { EngineAttempt, EngineCandidate, EngineInfo } from './types';
@@ -95,10 +96,19 @@ export function dockerOptions(candidate: EngineCandidate, env: NodeJS.ProcessEnv
   }
 }
 
+// dockerode (with its protobuf and ssh dependencies) takes a noticeable part of a CLI run to load:
+// it is loaded when the first engine is contacted, not when Lighter starts.
+let dockerode: typeof Docker | undefined;
+function loadDockerode(): typeof Docker {
+  dockerode ??= createRequire(import.meta.url)('dockerode') as typeof Docker;
+  return dockerode;
+}
+
 /** A Dockerode for the candidate, API version not yet pinned. */
 export function createDocker(candidate: EngineCandidate, env: NodeJS.ProcessEnv = process.env): Docker {
   const options = dockerOptions(candidate, env);
-  return withoutDockerEnv(() => new Docker(options));
+  const Dockerode = loadDockerode();
+  return withoutDockerEnv(() => new Dockerode(options));
 }
 
 /** A one-line reason a connection failed, naming the host and what to do about it. */
