@@ -11,11 +11,13 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArchive } from '../../src-main/core/archive/read-archive';
+import { engineError } from '../../src-main/core/engine/engine-errors';
 import { LighterError } from '../../src-main/core/errors';
 import { ArchiveSource } from '../../src-main/core/transport/archive-source';
 import { copyImage } from '../../src-main/core/transport/copy';
 import { DaemonSource } from '../../src-main/core/transport/daemon';
 import { DockerArchiveFileDestination } from '../../src-main/core/transport/docker-archive-file';
+import { openSaveStream } from '../../src-main/core/transport/engine-save-stream';
 import type { ArchiveStream } from '../../src-main/core/transport/types';
 import { runBuiltCli } from '../support/cli';
 import { docker, requireEngine, testDockerEnv } from '../support/engine';
@@ -110,6 +112,13 @@ describe.skipIf(!host)('engine → docker-archive in one pass', () => {
     expect((truncated as LighterError).code).toBe('ARCHIVE_INVALID');
     expect(existsSync(cut)).toBe(false);
     expect(leftovers()).toEqual([]);
+  });
+
+  it('the save request spoken directly reports the engine\'s refusal like dockerode does', async () => {
+    const error = await openSaveStream(await engine(), 'judge/never:1').catch((e: unknown) => e);
+    expect((error as { statusCode?: number }).statusCode).toBe(404);
+    expect((error as Error).message).not.toBe('');
+    expect(engineError(error, 'judge/never:1').message).toBe('No such image: judge/never:1');
   });
 
   it('cancelling mid-stream stops the engine save and leaves nothing', async () => {

@@ -152,16 +152,15 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
     if (signal?.aborted) throw cancelled();
     hash.update(chunk);
     if (keep) kept.push(chunk);
-    let hashing: Promise<void> | undefined;
+    let decompressing: Promise<void> | undefined;
     if (head) {
       head.push(chunk);
       headBytes += chunk.length;
-      if (headBytes >= MAGIC_LENGTH) hashing = decide();
+      if (headBytes >= MAGIC_LENGTH) decompressing = decide();
     } else if (decompressed) {
-      hashing = decompressed.write(chunk);
+      decompressing = decompressed.write(chunk);
     }
-    const writing = file.append(chunk);
-    return hashing && writing ? Promise.all([hashing, writing]) : (hashing ?? writing);
+    return all(decompressing, file.append(chunk));
   };
   try {
     await file.write(encodeHeader({ path: scanned.path, type: 'file', size: entry.size, mode: entry.mode & 0o7777, mtime: entry.mtime, uid: 0, gid: 0, linkname: '' }));
@@ -170,11 +169,11 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
     if (head) await decide();
     if (file.position - scanned.dataOffset !== entry.size) throw invalid(`Archive entry "${shorten(scanned.path)}" ends before its data does`);
     await file.write(padding(entry.size));
+    scanned.digest = `sha256:${hash.digest('hex')}`;
   } catch (e) {
     decompressed?.abort();
     throw e;
   }
-  scanned.digest = `sha256:${hash.digest('hex')}`;
   if (keep) scanned.content = Buffer.concat(kept);
   if (decompressed) scanned.decompressed = await decompressed.finish();
   const blobHex = blobPathPattern.exec(scanned.path)?.[1];
@@ -184,6 +183,12 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
       actual: scanned.digest,
     });
   }
+}
+
+/** One promise for whichever of these are pending; undefined when none is. */
+function all(...pending: (Promise<unknown> | undefined)[]): Promise<unknown> | undefined {
+  const waiting = pending.filter((p) => p !== undefined);
+  return waiting.length === 0 ? undefined : waiting.length === 1 ? waiting[0] : Promise.all(waiting);
 }
 
 function addEntry(entries: Map<string, ScannedEntry>, entry: ScannedEntry): void {

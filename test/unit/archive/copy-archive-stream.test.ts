@@ -116,12 +116,15 @@ describe('copyArchiveStream', () => {
   });
 
   it('fails with DIGEST_MISMATCH on a flipped byte in a layer, an uncompressed one or a gzip one', async () => {
-    const image = makeImage('app:1', [await randomLayer(4, 4096)], { docker: true });
-    const input = await legacyDockerArchive([image]);
-    const at = input.indexOf(image.layers[0].stored) + 3000;
-    const flipped = Buffer.from(input);
-    flipped[at] ^= 0xff;
-    expect((await failure(copy(flipped))).code).toBe('DIGEST_MISMATCH');
+    // A small layer and one of several MiB (many chunks): both are checked.
+    for (const layer of [await randomLayer(4, 4096), await randomLayer(3, 1 << 20)]) {
+      const image = makeImage('app:1', [layer], { docker: true });
+      const input = await legacyDockerArchive([image]);
+      expect((await copy(input)).contents.images[0].layers[0].diffIDVerified).toBe(true);
+      const flipped = Buffer.from(input);
+      flipped[input.indexOf(image.layers[0].stored) + image.layers[0].stored.length - 3000] ^= 0xff;
+      expect((await failure(copy(flipped))).code).toBe('DIGEST_MISMATCH');
+    }
 
     const gz = makeImage('app:1', [await randomLayer()], { docker: true, gzip: true });
     gz.layers[0].stored = gzipSync(await randomLayer()); // a valid gzip layer, but not the one the config names
@@ -156,13 +159,13 @@ describe('copyArchiveStream', () => {
   });
 
   it('stops with CANCELLED when the signal fires mid-stream', async () => {
-    const image = makeImage('app:1', [await randomLayer(8, 64 * 1024)], { docker: true });
+    const image = makeImage('app:1', [await randomLayer(8, 256 * 1024)], { docker: true });
     const input = await legacyDockerArchive([image]);
     const controller = new AbortController();
     let seen = 0;
     const onBytes = (n: number) => {
       seen += n;
-      if (seen > 100_000) controller.abort();
+      if (seen > 1_500_000) controller.abort();
     };
     expect((await failure(copy(input, { signal: controller.signal, onBytes }))).code).toBe('CANCELLED');
     expect(leftovers()).toEqual([]);
