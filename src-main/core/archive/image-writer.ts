@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { finished, Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { LighterError } from '../errors';
 import { sha256 } from '../image/digest';
 import { MediaType } from '../image/media-types';
@@ -8,6 +8,7 @@ import type { ManifestBlob } from '../transport/types';
 import { checkDescriptor } from './archive-members';
 import type { BlobSource } from './archive-model';
 import type { ContentSink } from './content-sink';
+import { chunksOf } from './stream-chunks';
 
 /** One image (or index, for OCI outputs) to write, with everything it references. */
 export interface ImageToWrite {
@@ -24,49 +25,6 @@ export interface ImageToWrite {
 export interface WriteOptions {
   signal?: AbortSignal;
   onProgress?: (progress: { bytesWritten: number }) => void;
-}
-
-/**
- * A stream's chunks as they were pushed. `for await` on a Readable joins whatever is buffered into
- * a new buffer: a copy (and fresh memory) per read that large blobs should not pay.
- */
-export async function* chunksOf(stream: Readable | AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<Buffer | Uint8Array> {
-  if (!(stream instanceof Readable)) return yield* stream;
-  const queue: Buffer[] = [];
-  let ended = false;
-  let failure: unknown;
-  let wake: (() => void) | undefined;
-  const signal = () => {
-    const waiting = wake;
-    wake = undefined;
-    waiting?.();
-  };
-  const onData = (chunk: Buffer) => {
-    queue.push(chunk);
-    if (queue.length >= 8) stream.pause();
-    signal();
-  };
-  const stopWatching = finished(stream, (e) => {
-    if (e) failure = e;
-    else ended = true;
-    signal();
-  });
-  stream.on('data', onData);
-  try {
-    for (;;) {
-      if (queue.length > 0) {
-        const chunk = queue.shift()!;
-        if (queue.length < 2 && stream.isPaused()) stream.resume();
-        yield chunk;
-      } else if (failure !== undefined) throw failure;
-      else if (ended) return;
-      else await new Promise<void>((resolve) => (wake = resolve));
-    }
-  } finally {
-    stream.off('data', onData);
-    stopWatching();
-    if (!ended) stream.destroy();
-  }
 }
 
 /** Passes a blob through while hashing it; fails with DIGEST_MISMATCH before the entry completes. */

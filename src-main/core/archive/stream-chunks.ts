@@ -1,54 +1,46 @@
-import type { Readable } from 'node:stream';
-
-const queued = 4;
+import { finished, Readable } from 'node:stream';
 
 /**
- * A Readable's chunks one by one, as they were pushed. Its own async iterator joins whatever is
- * buffered into a fresh copy on every read: on a fast stream that copies most of the data again.
+ * A stream's chunks as they were pushed. `for await` on a Readable joins whatever is buffered into
+ * a new buffer: a copy (and fresh memory) per read that large blobs should not pay.
  */
-export async function* chunksOf(stream: Readable): AsyncGenerator<Buffer> {
+export function chunksOf(stream: Readable): AsyncGenerator<Buffer>;
+export function chunksOf(stream: Readable | AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<Buffer | Uint8Array>;
+export async function* chunksOf(stream: Readable | AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<Buffer | Uint8Array> {
+  if (!(stream instanceof Readable)) return yield* stream;
   const queue: Buffer[] = [];
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
+  const signal = () => {
+    const waiting = wake;
     wake = undefined;
+    waiting?.();
   };
   const onData = (chunk: Buffer) => {
     queue.push(chunk);
-    if (queue.length >= queued) stream.pause();
-    notify();
+    if (queue.length >= 8) stream.pause();
+    signal();
   };
-  const onEnd = () => {
-    ended = true;
-    notify();
-  };
-  const onError = (e: unknown) => {
-    failure ??= e;
-    notify();
-  };
-  const onClose = () => {
-    if (!ended) failure ??= Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
-    notify();
-  };
-  stream.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
-  if (stream.errored) onError(stream.errored);
-  if (stream.readableEnded) onEnd();
+  const stopWatching = finished(stream, (e) => {
+    if (e) failure = e;
+    else ended = true;
+    signal();
+  });
+  stream.on('data', onData);
   try {
     for (;;) {
-      const chunk = queue.shift();
-      if (chunk) {
-        if (queue.length === 0 && stream.isPaused() && !ended) stream.resume();
+      if (queue.length > 0) {
+        const chunk = queue.shift()!;
+        if (queue.length < 2 && stream.isPaused()) stream.resume();
         yield chunk;
-        continue;
-      }
-      if (ended) return;
-      if (failure !== undefined) throw failure;
-      await new Promise<void>((resolve) => (wake = resolve));
+      } else if (failure !== undefined) throw failure;
+      else if (ended) return;
+      else await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    stream.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    stream.off('data', onData);
+    stopWatching();
     if (!ended) stream.destroy();
   }
 }

@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { chunksOf } from '../../../src-main/core/archive/image-writer';
+import { chunksOf } from '../../../src-main/core/archive/stream-chunks';
 
 describe('chunksOf', () => {
   it('hands over the pushed buffers themselves, never joined, even to a slow reader', async () => {
