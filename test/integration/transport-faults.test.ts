@@ -38,6 +38,7 @@ beforeAll(async () => {
   image = await pushTestImage(registry.host, 'faults/app', 'v1', { layers: 4, layerSize: 400_000 });
   const first = await runBuiltCli(['copy', `docker://${proxy.host}/faults/kept:v1`, 'store:kept:v1'], env);
   expect(first.code).toBe(0);
+  expect(first.stdout.trim()).toBe(kept.manifestDigest);
 });
 beforeEach(() => proxy?.clear());
 afterAll(async () => {
