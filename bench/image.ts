@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { encodeHeader } from '../src-main/core/archive/tar-header';
 import { sha256 } from '../src-main/core/image/digest';
 import { MediaType } from '../src-main/core/image/media-types';
 import type { Descriptor, ImageConfig, ImageManifest } from '../src-main/core/image/types';
@@ -14,21 +15,7 @@ import { uploadBlob } from '../src-main/core/registry/upload';
 
 /** A ustar header for one regular file of `size` bytes. */
 function tarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100);
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
+  return encodeHeader({ path: name, type: 'file', size, mode: 0o644, mtime: 0, uid: 0, gid: 0, linkname: '' });
 }
 
 /** A tar holding one file of random (incompressible) bytes, streamed. */

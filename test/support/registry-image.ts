@@ -1,6 +1,7 @@
 /** Builds small, valid images (real tar+gzip layers) and pushes them with Lighter's own client. */
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import { encodeHeader, padding } from '../../src-main/core/archive/tar-header';
 import { sha256 } from '../../src-main/core/image/digest';
 import { MediaType } from '../../src-main/core/image/media-types';
 import type { Descriptor, ImageConfig, ImageIndex, ImageManifest, Platform } from '../../src-main/core/image/types';
@@ -11,22 +12,8 @@ import { uploadBlob } from '../../src-main/core/registry/upload';
 
 /** A one-file tar archive (ustar), as a layer's uncompressed content. */
 export function tarWithFile(name: string, content: Buffer): Buffer {
-  const header = Buffer.alloc(512);
-  header.write(name, 0, 100, 'utf8');
-  header.write('0000644\0', 100);
-  header.write('0000000\0', 108);
-  header.write('0000000\0', 116);
-  header.write(content.length.toString(8).padStart(11, '0') + '\0', 124);
-  header.write('00000000000\0', 136);
-  header.write('        ', 148);
-  header.write('0', 156);
-  header.write('ustar\0', 257);
-  header.write('00', 263);
-  let sum = 0;
-  for (const b of header) sum += b;
-  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  const padding = Buffer.alloc((512 - (content.length % 512)) % 512);
-  return Buffer.concat([header, content, padding, Buffer.alloc(1024)]);
+  const header = encodeHeader({ path: name, type: 'file', size: content.length, mode: 0o644, mtime: 0, uid: 0, gid: 0, linkname: '' });
+  return Buffer.concat([header, content, padding(content.length), Buffer.alloc(1024)]);
 }
 
 export interface BuiltImage {
