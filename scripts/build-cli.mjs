@@ -1,4 +1,4 @@
-// Bundles the `lighter` CLI (and the benchmark) for plain Node. Dependencies stay external:
+// Bundles the `lighter` CLI for plain Node (and, with --bench, the benchmark). Dependencies stay external:
 // dockerode loads files relative to its own folder.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -22,3 +22,12 @@ await build({
   outdir: 'out/cli',
   banner: { js: '#!/usr/bin/env node' },
 });
+
+if (process.argv.includes('--bench')) {
+  await build({
+    ...common,
+    entryPoints: { bench: 'bench/bench.ts' },
+    outdir: 'out/bench',
+    define: { __LIGHTER_VERSION__: JSON.stringify(`${version} bench`) },
+  });
+}
