@@ -51,7 +51,10 @@ const MAX_INDEX_DEPTH = 4;
  * cancellation the destination is told to drop what it staged.
  */
 export async function copyImage(source: ImageSource, destination: ImageDestination, options: CopyOptions = {}): Promise<CopyResult> {
-  if (canCopyWhole(source, destination, options)) return copyWhole(source, destination, options);
+  if (canCopyWhole(source, destination, options)) {
+    const whole = await copyWhole(source, destination, options);
+    if (whole) return whole;
+  }
   const { signal, job } = options;
   // Every blob in flight listens to the signal.
   if (signal) setMaxListeners(0, signal);

@@ -12,9 +12,10 @@ import { engineError } from '../engine/engine-errors';
 import { familiarString, normalizeForPull, parseReference } from '../ref/reference';
 import { ArchiveSource } from './archive-source';
 import { ArchiveDestination } from './archive-destination';
+import { loadIntoEngine } from './engine-load';
 import { openSaveStream } from './engine-save-stream';
 import { StreamSink } from './stream-sink';
-import type { ArchiveStream, BlobRequest, ImageSource, ManifestBlob } from './types';
+import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob, StreamedImage } from './types';
 
 /** The name the engine should see: tags made explicit (`docker save busybox` would save every tag). */
 export function engineImageName(name: string): string {
@@ -84,9 +85,10 @@ export class DaemonSource implements ImageSource {
     return { source: new ArchiveSource(this.name, file), dir: this.dir };
   }
 
-  /** The save stream as it comes: a docker-archive the destination checks while it writes it. */
-  async archiveStream(signal?: AbortSignal): Promise<ArchiveStream> {
-    const { stream, size } = await this.saveStream(signal);
+  /** The save stream as it comes: a docker-archive the destination checks while it writes it (never verified beforehand). */
+  async archiveStream(request: ArchiveStreamRequest = {}): Promise<ArchiveStream | undefined> {
+    if (request.verified) return undefined;
+    const { stream, size } = await this.saveStream(request.signal);
     return { stream, sizeHint: size };
   }
 
@@ -109,49 +111,42 @@ export class DaemonSource implements ImageSource {
 }
 
 /**
- * Loads an image into an engine: a docker-archive tar is streamed straight into `POST /images/load`
- * (nothing staged on disk here). The engine answers with a JSON stream whose lines may carry errors.
+ * Loads an image into an engine through `POST /images/load` (nothing staged on disk here): either a
+ * docker-archive tar written blob by blob as the copy verifies them, or — from a source that
+ * verified a whole archive beforehand and records this name — that archive as it is.
  */
-export function daemonDestination(docker: () => Promise<Docker>, image: string, signal?: AbortSignal): ArchiveDestination {
-  const tag = engineImageName(image);
-  if (/^(sha256:)?[a-f0-9]{12,64}$/.test(tag) || tag.includes('@')) {
-    throw new LighterError('REF_INVALID', `docker-daemon:${image}: an engine destination needs a name with a tag`);
-  }
-  return new ArchiveDestination(
-    `docker-daemon:${image}`,
-    async () => {
-      const engine = await docker();
-      const body = new PassThrough({ highWaterMark: 4 << 20 });
-      // A tar cut short must not be loaded: abandoning the body aborts the request itself.
-      const controller = new AbortController();
-      body.once('close', () => body.writableFinished || controller.abort());
-      const response = engine.loadImage(body, { quiet: true, abortSignal: controller.signal } as object) as Promise<NodeJS.ReadableStream>;
-      response.catch(() => undefined);
-      const sink = new StreamSink(body, () => readLoadResponse(response), signal);
-      return DockerArchiveWriter.onSink(sink, { signal });
-    },
-    { acceptsIndex: false, addRoot: (writer, top) => (writer as DockerArchiveWriter).addImage([tag], top) },
-  );
-}
+export class DaemonDestination extends ArchiveDestination {
+  /** The engine cannot be trusted to check and discard: only verified streams, already named as asked. */
+  readonly archiveStreamNeeds: { verified: true; names: string[] };
 
-/** Reads the whole load response; any `{error}` line (they come with status 200) fails the load. */
-async function readLoadResponse(response: Promise<NodeJS.ReadableStream>): Promise<void> {
-  let stream: NodeJS.ReadableStream;
-  try {
-    stream = await response;
-  } catch (e) {
-    throw engineError(e);
-  }
-  let text = '';
-  for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString('utf8');
-  for (const line of text.split(/\r?\n/)) {
-    if (!line.trim()) continue;
-    let event: { error?: string; errorDetail?: { message?: string } };
-    try {
-      event = JSON.parse(line);
-    } catch {
-      throw new LighterError('ENGINE_ERROR', `The engine answered the image load with something unexpected: ${line.slice(0, 200)}`);
+  constructor(
+    private readonly docker: () => Promise<Docker>,
+    image: string,
+    signal?: AbortSignal,
+  ) {
+    const tag = engineImageName(image);
+    if (/^(sha256:)?[a-f0-9]{12,64}$/.test(tag) || tag.includes('@')) {
+      throw new LighterError('REF_INVALID', `docker-daemon:${image}: an engine destination needs a name with a tag`);
     }
-    if (event.error || event.errorDetail) throw new LighterError('ENGINE_ERROR', `The engine refused the image: ${event.errorDetail?.message ?? event.error}`);
+    super(
+      `docker-daemon:${image}`,
+      async () => {
+        const body = new PassThrough({ highWaterMark: 4 << 20 });
+        const loaded = loadIntoEngine(await docker(), body, { signal });
+        loaded.catch(() => undefined);
+        return DockerArchiveWriter.onSink(new StreamSink(body, () => loaded, signal), { signal });
+      },
+      { acceptsIndex: false, addRoot: (writer, top) => (writer as DockerArchiveWriter).addImage([tag], top) },
+    );
+    this.archiveStreamNeeds = { verified: true, names: [tag] };
+  }
+
+  async putArchiveStream(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage> {
+    if (!archive.verified || !archive.image) {
+      archive.stream.destroy();
+      throw new LighterError('INTERNAL', 'An engine takes only archives verified beforehand');
+    }
+    await loadIntoEngine(await this.docker(), archive.stream, { size: archive.size, ...options });
+    return archive.image;
   }
 }

@@ -10,7 +10,7 @@ import { RegistryClient, type RegistryClientOptions } from '../registry/client';
 import { defaultStoreDir, ImageStore } from '../store/store';
 import { ArchiveDestination } from './archive-destination';
 import { ArchiveSource } from './archive-source';
-import { daemonDestination, DaemonSource } from './daemon';
+import { DaemonDestination, DaemonSource } from './daemon';
 import { DockerArchiveFileDestination } from './docker-archive-file';
 import { LayoutDestination, LayoutSource } from './oci-layout';
 import { parsePlace, type Place } from './places';
@@ -93,7 +93,7 @@ export async function openDestination(place: Place, ctx: TransportContext, optio
       return new RegistryDestination(ctx.registry(), place.ref, mountFrom);
     }
     case 'docker-daemon':
-      return daemonDestination(ctx.docker, place.name, ctx.options.signal);
+      return new DaemonDestination(ctx.docker, place.name, ctx.options.signal);
     case 'docker-archive': {
       const names = place.ref ? [place.ref] : defaultNames(source);
       return new DockerArchiveFileDestination(place.text, place.path, names, ctx.options.signal);

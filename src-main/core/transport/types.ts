@@ -31,9 +31,21 @@ export interface ImageSource {
   manifest(descriptor: Descriptor, signal?: AbortSignal): Promise<ManifestBlob>;
   /** A blob's bytes, streamed. */
   blob(descriptor: Descriptor, request: BlobRequest): Promise<Readable>;
-  /** The whole image as one docker-archive tar stream (an engine's save), unverified. */
-  archiveStream?(signal?: AbortSignal): Promise<ArchiveStream>;
+  /**
+   * The whole image as one docker-archive tar stream: an engine's save (unverified), or an archive
+   * file verified beforehand. Undefined when this source cannot give what the request asks.
+   */
+  archiveStream?(request?: ArchiveStreamRequest): Promise<ArchiveStream | undefined>;
   close(): Promise<void>;
+}
+
+/** What a destination needs of a whole-archive stream. */
+export interface ArchiveStreamRequest {
+  signal?: AbortSignal;
+  /** Every digest checked before the first byte is handed out (the destination cannot check and discard). */
+  verified?: boolean;
+  /** With `verified`: the names the archive must already record, as it is passed on unchanged. */
+  names?: string[];
 }
 
 /** A docker-archive tar as it comes out of a source. */
@@ -41,6 +53,12 @@ export interface ArchiveStream {
   stream: Readable;
   /** About how many bytes it holds, for progress only. */
   sizeHint?: number;
+  /** Exactly how many bytes it holds, when known. */
+  size?: number;
+  /** Every digest in it was checked before it was handed out; it fails rather than deliver other bytes. */
+  verified?: boolean;
+  /** With `verified`: what it holds. */
+  image?: StreamedImage;
 }
 
 /** What a destination took from an archive stream, once every digest in it was checked. */
@@ -81,6 +99,8 @@ export interface ImageDestination {
    * appears only when all were checked. Replaces putBlob…commit; failures leave nothing behind.
    */
   putArchiveStream?(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage>;
+  /** What putArchiveStream needs of the stream (by default: any docker-archive stream, checked on the way). */
+  readonly archiveStreamNeeds?: Omit<ArchiveStreamRequest, 'signal'>;
   /** Removes everything temporary; called on failure or cancellation. Never throws. */
   abort(): Promise<void>;
 }

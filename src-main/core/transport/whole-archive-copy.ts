@@ -12,14 +12,24 @@ export function canCopyWhole(source: ImageSource, destination: ImageDestination,
   return source.archiveStream !== undefined && destination.putArchiveStream !== undefined && platforms === 'host';
 }
 
-/** The one-pass copy: the destination re-writes the stream as it arrives and checks every digest in it. */
-export async function copyWhole(source: ImageSource, destination: ImageDestination, options: CopyOptions): Promise<CopyResult> {
+/**
+ * The one-pass copy: the destination re-writes the stream as it arrives and checks every digest in
+ * it, or passes on a stream the source verified beforehand. Undefined when the source cannot give
+ * the stream the destination needs: the copy then goes blob by blob.
+ */
+export async function copyWhole(source: ImageSource, destination: ImageDestination, options: CopyOptions): Promise<CopyResult | undefined> {
   const { signal, job } = options;
   let archive: ArchiveStream | undefined;
   try {
     throwIfAborted(signal);
     job?.progress({ message: `Reading ${source.name}` });
-    archive = await source.archiveStream!(signal);
+    const needs = destination.archiveStreamNeeds;
+    archive = await source.archiveStream!({ ...needs, signal });
+    if (!archive) return undefined;
+    if (needs?.verified && !archive.verified) {
+      archive.stream.destroy();
+      return undefined;
+    }
     let done = 0;
     job?.progress({ current: 0, total: archive.sizeHint, unit: 'bytes', message: `Copying to ${destination.name}` });
     const image = await destination.putArchiveStream!(archive, { signal, onBytes: (n) => job?.progress({ current: (done += n) }) });

@@ -22,7 +22,7 @@ class SavingSource extends ArchiveSource {
   ) {
     super(`saving:${path}`, path);
   }
-  async archiveStream(): Promise<ArchiveStream> {
+  override async archiveStream(): Promise<ArchiveStream> {
     return { stream: this.open() };
   }
 }

@@ -1,0 +1,80 @@
+import type { BigIntStats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { LighterError } from '../errors';
+import { ioError } from './content-sink';
+
+const chunkSize = 1 << 20;
+
+/**
+ * A file held open from before it is verified until it has been handed on whole, so its bytes can
+ * be sent as they are without hashing them a second time: any write to it (or a rename over its
+ * path) changes what fstat/stat report, and that is checked before the last chunk leaves.
+ */
+export class PinnedFile {
+  private constructor(
+    readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly pinned: BigIntStats,
+  ) {}
+
+  static async open(path: string): Promise<PinnedFile> {
+    const handle = await open(path, 'r').catch((e) => {
+      throw ioError(e, path);
+    });
+    try {
+      return new PinnedFile(path, handle, await handle.stat({ bigint: true }));
+    } catch (e) {
+      await handle.close();
+      throw ioError(e, path);
+    }
+  }
+
+  get size(): number {
+    return Number(this.pinned.size);
+  }
+
+  /** Fails with DIGEST_MISMATCH when the file (or what its path names) is no longer the one pinned. */
+  async checkUnchanged(): Promise<void> {
+    const [held, named] = await Promise.all([this.handle.stat({ bigint: true }), stat(this.path, { bigint: true }).catch(() => undefined)]);
+    if (!named || !same(held, this.pinned) || named.ino !== held.ino || named.dev !== held.dev) {
+      throw new LighterError('DIGEST_MISMATCH', `${this.path} changed after it was verified; nothing was loaded`);
+    }
+  }
+
+  /** The whole file in 1 MiB chunks, checked unchanged before the last one; closes the file when done. */
+  stream(): Readable {
+    let at = 0;
+    const size = this.size;
+    const next = async (): Promise<Buffer | null> => {
+      const length = Math.min(chunkSize, size - at);
+      if (length <= 0) return null;
+      const buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await this.handle.read(buffer, 0, length, at);
+      if (bytesRead < length) throw new LighterError('DIGEST_MISMATCH', `${this.path} got shorter after it was verified; nothing was loaded`);
+      at += length;
+      if (at === size) await this.checkUnchanged();
+      return buffer;
+    };
+    return new Readable({
+      highWaterMark: 2 * chunkSize,
+      read() {
+        next().then(
+          (chunk) => this.push(chunk),
+          (e: Error) => this.destroy(e),
+        );
+      },
+      destroy: (error, callback) => {
+        this.close().then(() => callback(error));
+      },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+function same(a: BigIntStats, b: BigIntStats): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.dev === b.dev;
+}
