@@ -139,6 +139,8 @@ export class DaemonDestination extends ArchiveDestination {
       { acceptsIndex: false, addRoot: (writer, top) => (writer as DockerArchiveWriter).addImage([tag], top) },
     );
     this.archiveStreamNeeds = { verified: true, names: [tag] };
+    // Finding and probing the engine overlaps with reading the source (failures surface on use).
+    docker().catch(() => undefined);
   }
 
   async putArchiveStream(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage> {
