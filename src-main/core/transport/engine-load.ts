@@ -28,7 +28,11 @@ export async function loadIntoEngine(docker: Docker, body: Readable, options: Lo
   });
   if (!connection) return loadThroughDockerode(docker, body, options);
   const { signal } = options;
-  const stop = () => connection.destroy();
+  // The body may be what is being waited for: both go.
+  const stop = () => {
+    connection.destroy();
+    body.destroy();
+  };
   signal?.addEventListener('abort', stop, { once: true });
   try {
     const chunked = options.size === undefined;
