@@ -1,0 +1,113 @@
+/**
+ * Archive → engine, judged by a real engine: a verified archive that already names the image goes
+ * to `POST /images/load` as it is; a corrupted one never reaches the engine; the engine's own
+ * refusal (an error line in a 200 reply) becomes a clear error; cancelling mid-upload loads nothing.
+ */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, describe, expect, it } from 'vitest';
+import { LighterError } from '../../src-main/core/errors';
+import { ArchiveSource } from '../../src-main/core/transport/archive-source';
+import { copyImage } from '../../src-main/core/transport/copy';
+import { DaemonDestination } from '../../src-main/core/transport/daemon';
+import { digestOf, legacyDockerArchive, makeImage, randomLayer, type FixtureImage } from '../support/archive-fixtures';
+import { runBuiltCli } from '../support/cli';
+import { docker, dockerCli, requireEngine, testDockerEnv } from '../support/engine';
+
+const host = requireEngine();
+const dir = mkdtempSync(join(tmpdir(), 'lighter-engine-load-it-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const engine = async () => new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
+
+async function writeArchive(name: string, image: FixtureImage): Promise<{ path: string; bytes: Buffer }> {
+  const path = join(dir, name);
+  const bytes = await legacyDockerArchive([image]);
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+describe.skipIf(!host)('archive → engine', () => {
+  const env = testDockerEnv(host);
+  const imageIds = async () => (await docker(env, 'images', '-a', '-q', '--no-trunc')).split('\n').filter(Boolean).sort();
+  const exists = async (name: string) => (await dockerCli(env, ['image', 'inspect', name])).code === 0;
+  const now = () => (Date.now() / 1000).toFixed(3);
+  /** IDs of the images the engine logged as loaded from `since` until now. */
+  const loads = async (since: string) =>
+    (await docker(env, 'events', '--since', since, '--until', now(), '--filter', 'type=image', '--filter', 'event=load', '--format', '{{.Actor.ID}}')).split('\n').filter(Boolean);
+  const remove = (name: string) => dockerCli(env, ['rmi', '-f', name]);
+
+  it('sends a verified archive that names the image as it is; the image ID is its config digest', async () => {
+    const image = makeImage('judge/raw:1', [await randomLayer(3, 200_000), await randomLayer()], { docker: true, gzip: true });
+    const { path } = await writeArchive('raw.tar', image);
+    await remove('judge/raw:1');
+    const since = now();
+    const result = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/raw:1'));
+    expect(result.streamed).toBe(true);
+    expect((await docker(env, 'image', 'inspect', '--format', '{{.Id}}', 'judge/raw:1')).trim()).toBe(image.configDigest);
+    expect(await loads(since)).toContain(image.configDigest);
+
+    // Another name: re-written blob by blob, the same image.
+    await remove('judge/raw:2');
+    const renamed = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/raw:2'));
+    expect(renamed.streamed).toBeUndefined();
+    expect((await docker(env, 'image', 'inspect', '--format', '{{.Id}}', 'judge/raw:2')).trim()).toBe(image.configDigest);
+    expect(await exists('judge/raw:1')).toBe(true);
+
+    // The CLI takes the same path and prints the digest.
+    await remove('judge/raw:1');
+    const run = await runBuiltCli(['copy', `docker-archive:${path}`, 'docker-daemon:judge/raw:1'], { HOME: dir, DOCKER_HOST: host });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe(result.digest);
+    expect(await exists('judge/raw:1')).toBe(true);
+    await remove('judge/raw:1');
+    await remove('judge/raw:2');
+  });
+
+  it('a corrupted archive never reaches the engine: no load, the image list unchanged', async () => {
+    const image = makeImage('judge/corrupt:1', [await randomLayer(2, 300_000)], { docker: true });
+    const { path, bytes } = await writeArchive('corrupt.tar', image);
+    bytes[bytes.indexOf(image.layers[0].stored.subarray(400_000, 400_032))] ^= 0x20;
+    writeFileSync(path, bytes);
+    const before = await imageIds();
+    const since = now();
+    const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/corrupt:1')).catch((e: unknown) => e);
+    expect((error as LighterError).code).toBe('DIGEST_MISMATCH');
+    expect(await imageIds()).toEqual(before);
+    expect(await loads(since)).not.toContain(image.configDigest);
+  });
+
+  it("the engine's refusal in its reply (a layer that is not what the config says) is a clear error", async () => {
+    // Blob digests all hold; only decompressing the layer shows its diffID is not the config's.
+    const good = makeImage('judge/refused:1', [await randomLayer(2, 100_000)], { docker: true, gzip: true });
+    const config = JSON.parse(good.config.toString());
+    config.rootfs.diff_ids[0] = digestOf('another layer');
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const { path } = await writeArchive('refused.tar', { ...good, config: configBytes, configDigest: digestOf(configBytes) });
+    await remove('judge/refused:1');
+    const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/refused:1')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LighterError);
+    expect((error as LighterError).code).toBe('ENGINE_ERROR');
+    expect((error as LighterError).message).toMatch(/^The engine refused the image: .*diff/i);
+    expect(await exists('judge/refused:1')).toBe(false);
+  });
+
+  it('cancelling mid-upload leaves the engine without the image and nothing behind', async () => {
+    const image = makeImage('judge/cancelled:1', [await randomLayer(8, 3 << 20)], { docker: true });
+    const { path } = await writeArchive('cancel.tar', image);
+    await remove('judge/cancelled:1');
+    const files = readdirSync(dir).sort();
+    const controller = new AbortController();
+    const job = { progress: (p: { current?: number }) => (p.current ?? 0) > 2 << 20 && controller.abort(), item: () => undefined };
+    const since = now();
+    const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/cancelled:1'), { job, signal: controller.signal }).catch((e: unknown) => e);
+    expect((error as LighterError).code).toBe('CANCELLED');
+    // The engine gives up on the cut tar on its own time: give it a moment before judging.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await exists('judge/cancelled:1')).toBe(false);
+    expect(await loads(since)).not.toContain(image.configDigest);
+    expect(readdirSync(dir).sort()).toEqual(files);
+  });
+});
