@@ -79,18 +79,33 @@ describe.skipIf(!host)('archive → engine', () => {
     expect(await loads(since)).not.toContain(image.configDigest);
   });
 
-  it("the engine's refusal in its reply (a layer that is not what the config says) is a clear error", async () => {
+  it('a compressed layer that is not what the config says is caught before the engine sees a byte', async () => {
     // Blob digests all hold; only decompressing the layer shows its diffID is not the config's.
-    const good = makeImage('judge/refused:1', [await randomLayer(2, 100_000)], { docker: true, gzip: true });
+    const good = makeImage('judge/wrong-diffid:1', [await randomLayer(2, 100_000)], { docker: true, gzip: true });
     const config = JSON.parse(good.config.toString());
     config.rootfs.diff_ids[0] = digestOf('another layer');
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const { path } = await writeArchive('wrong-diffid.tar', { ...good, config: configBytes, configDigest: digestOf(configBytes) });
+    await remove('judge/wrong-diffid:1');
+    const since = now();
+    const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/wrong-diffid:1')).catch((e: unknown) => e);
+    expect((error as LighterError).code).toBe('DIGEST_MISMATCH');
+    expect(await exists('judge/wrong-diffid:1')).toBe(false);
+    expect(await loads(since)).not.toContain(digestOf(configBytes));
+  });
+
+  it("the engine's refusal in its reply (an image for another operating system) is a clear error", async () => {
+    // Every digest holds: only the engine knows it cannot run this image.
+    const good = makeImage('judge/refused:1', [await randomLayer(2, 100_000)], { docker: true, gzip: true });
+    const config = JSON.parse(good.config.toString());
+    config.os = 'windows';
     const configBytes = Buffer.from(JSON.stringify(config));
     const { path } = await writeArchive('refused.tar', { ...good, config: configBytes, configDigest: digestOf(configBytes) });
     await remove('judge/refused:1');
     const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/refused:1')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LighterError);
     expect((error as LighterError).code).toBe('ENGINE_ERROR');
-    expect((error as LighterError).message).toMatch(/^The engine refused the image: .*diff/i);
+    expect((error as LighterError).message).toMatch(/^The engine refused the image: .*(operating system|windows)/i);
     expect(await exists('judge/refused:1')).toBe(false);
   });
 

@@ -5,7 +5,7 @@ import type { Descriptor } from '../image/types';
 import type { ArchiveContents, ArchiveImage } from '../archive/archive-model';
 import { parseTaggedName } from '../archive/image-names';
 import { PinnedFile } from '../archive/pinned-file';
-import { openArchiveBlob, readArchive, type ReadArchiveOptions } from '../archive/read-archive';
+import { openArchiveBlob, readArchive, verifyArchive, type ReadArchiveOptions } from '../archive/read-archive';
 import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob } from './types';
 
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
@@ -55,7 +55,7 @@ export class ArchiveSource implements ImageSource {
 
   /**
    * For a destination that cannot check what it receives (an engine's load): the archive file
-   * itself, every digest verified first, passed on byte for byte — when it is an uncompressed
+   * itself, every digest and every diffID verified first, passed on byte for byte — when it is an uncompressed
    * docker-archive of this one image that already records exactly the names asked for. The file is
    * held open from before the verification; a change to it fails the stream before its last chunk.
    * Undefined otherwise (the copy then goes blob by blob, re-written).
@@ -65,7 +65,9 @@ export class ArchiveSource implements ImageSource {
     if (!request.verified || this.contents) return undefined;
     const pinned = await PinnedFile.open(this.path);
     try {
-      const contents = await this.read(request.signal);
+      // Compressed layers are decompressed too, so every diffID is checked before the engine sees a byte.
+      this.contents = verifyArchive(this.path, { ...this.readOptions, signal: request.signal }).then((r) => r.contents);
+      const contents = await this.contents;
       await pinned.checkUnchanged();
       const image = passableImage(contents, this.ref, request.names);
       if (!image) {
