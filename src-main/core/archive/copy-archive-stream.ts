@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { LighterError, cancelled, isAbortError, throwIfAborted } from '../errors';
-import { sha256, type Digest } from '../image/digest';
+import { sha256 } from '../image/digest';
 import { ArchiveMembers } from './archive-members';
 import type { ArchiveContents } from './archive-model';
 import { linkTargetPath, normalizeMemberPath } from './archive-path';
@@ -9,8 +9,9 @@ import { detectCompression, describeStreamError, MAGIC_LENGTH } from './compress
 import { DecompressedHasher } from './content-hasher';
 import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
 import type { PartialFile } from './partial-file';
+import { checkDiffIDs } from './read-archive';
 import { readDockerSide } from './read-docker';
-import { diffIDMismatch, readOciSide } from './read-oci';
+import { readOciSide } from './read-oci';
 import { nameFiles, retagMetadata } from './retag-metadata';
 import { metadataNames, type ScannedEntry, type ScanResult } from './scan-archive';
 import { encodeHeader, padding } from './tar-header';
@@ -218,18 +219,6 @@ async function readCopied(scan: ScanResult, limits: ArchiveLimits, signal?: Abor
     documents: new Map([...(oci?.documents ?? []), ...docker.documents]),
     blobs: new Map([...(oci?.blobs ?? []), ...docker.blobs]),
   };
-  for (const image of contents.images) {
-    for (const layer of image.layers) {
-      const blob = contents.blobs.get(layer.descriptor.digest as Digest)!;
-      const entry = scan.entries.get(blob.path)!;
-      if (entry.compression !== 'none') {
-        const outcome = entry.decompressed;
-        if (!outcome) throw new LighterError('INTERNAL', `Layer ${layer.descriptor.digest} was not hashed`);
-        if ('error' in outcome) throw outcome.error;
-        if (outcome.digest !== layer.diffID) throw diffIDMismatch(layer.descriptor.digest, layer.diffID, outcome.digest);
-      }
-      layer.diffIDVerified = true;
-    }
-  }
+  checkDiffIDs(contents, scan);
   return contents;
 }

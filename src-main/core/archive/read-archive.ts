@@ -29,12 +29,23 @@ export async function readArchive(path: string, options: ReadArchiveOptions = {}
 export async function verifyArchive(path: string, options: ReadArchiveOptions = {}): Promise<{ contents: ArchiveContents; report: VerifyReport }> {
   const scan = await scanArchive(path, { ...options, hashDecompressed: true });
   const contents = await buildContents(scan, resolveLimits(options.limits), options.signal);
-  const byPath = scan.entries;
+  const layers = checkDiffIDs(contents, scan);
+  let bytes = 0;
+  for (const blob of contents.blobs.values()) bytes += blob.size;
+  return { contents, report: { blobs: contents.blobs.size, layers, bytes } };
+}
+
+/**
+ * Marks every layer's diffID verified, comparing the digest of each compressed layer's decompressed
+ * content (hashed during the scan) with its config. Uncompressed layers were compared when read.
+ * Returns how many layers were checked.
+ */
+export function checkDiffIDs(contents: ArchiveContents, scan: ScanResult): number {
   let layers = 0;
   for (const image of contents.images) {
     for (const layer of image.layers) {
       const blob = contents.blobs.get(layer.descriptor.digest as Digest)!;
-      const entry = byPath.get(blob.path)!;
+      const entry = scan.entries.get(blob.path)!;
       if (entry.compression !== 'none') {
         const outcome = entry.decompressed;
         if (!outcome) throw new LighterError('INTERNAL', `Layer ${layer.descriptor.digest} was not hashed`);
@@ -45,9 +56,7 @@ export async function verifyArchive(path: string, options: ReadArchiveOptions = 
       layers++;
     }
   }
-  let bytes = 0;
-  for (const blob of contents.blobs.values()) bytes += blob.size;
-  return { contents, report: { blobs: contents.blobs.size, layers, bytes } };
+  return layers;
 }
 
 async function buildContents(scan: ScanResult, limits: ArchiveLimits, signal?: AbortSignal): Promise<ArchiveContents> {
