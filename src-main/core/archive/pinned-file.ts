@@ -42,6 +42,13 @@ export class PinnedFile {
     }
   }
 
+  /** Up to `length` bytes at `position` (fewer at the end of the file). */
+  async readAt(length: number, position: number): Promise<Buffer> {
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await this.handle.read(buffer, 0, length, position);
+    return buffer.subarray(0, bytesRead);
+  }
+
   /** The whole file in 1 MiB chunks, checked unchanged before the last one; closes the file when done. */
   stream(): Readable {
     let at = 0;

@@ -8,7 +8,7 @@ import { resolveLimits, type ArchiveLimits } from './limits';
 import { openMemberStream } from './member-stream';
 import { readDockerSide } from './read-docker';
 import { diffIDMismatch, readOciSide } from './read-oci';
-import { scanArchive, type ScanOptions, type ScanResult } from './scan-archive';
+import { scanArchive, scanTarStream, type ScanOptions, type ScanResult } from './scan-archive';
 
 export type ReadArchiveOptions = Omit<ScanOptions, 'hashDecompressed'>;
 
@@ -27,7 +27,19 @@ export async function readArchive(path: string, options: ReadArchiveOptions = {}
  * afterwards every blob digest and every diffID has been checked.
  */
 export async function verifyArchive(path: string, options: ReadArchiveOptions = {}): Promise<{ contents: ArchiveContents; report: VerifyReport }> {
-  const scan = await scanArchive(path, { ...options, hashDecompressed: true });
+  return verified(await scanArchive(path, { ...options, hashDecompressed: true }), options);
+}
+
+/** verifyArchive over the bytes of the uncompressed tar at `file.path` as they pass on their way elsewhere. */
+export async function verifyTarStream(
+  input: AsyncIterable<Buffer>,
+  file: { path: string; fileSize: number },
+  options: Omit<ReadArchiveOptions, 'onProgress'> = {},
+): Promise<{ contents: ArchiveContents; report: VerifyReport }> {
+  return verified(await scanTarStream(input, file, { ...options, hashDecompressed: true }), options);
+}
+
+async function verified(scan: ScanResult, options: ReadArchiveOptions): Promise<{ contents: ArchiveContents; report: VerifyReport }> {
   const contents = await buildContents(scan, resolveLimits(options.limits), options.signal);
   const layers = checkDiffIDs(contents, scan);
   let bytes = 0;

@@ -60,22 +60,40 @@ function invalid(message: string): LighterError {
 
 /** Reads the whole archive once: every member hashed, small ones kept, offsets recorded. */
 export async function scanArchive(path: string, options: ScanOptions = {}): Promise<ScanResult> {
-  const limits = resolveLimits(options.limits);
   throwIfAborted(options.signal);
-  const opened = await openArchiveStream(path, { signal: options.signal, limits });
+  const opened = await openArchiveStream(path, { signal: options.signal, limits: options.limits });
   const what = opened.compression === 'none' ? 'The archive' : `The ${opened.compression} archive`;
-  const entries = new Map<string, ScannedEntry>();
-  let buffered = 0;
   let lastProgress = 0;
-  const report = (force: boolean) => {
+  const report = (entries: number, force: boolean) => {
     const now = Date.now();
     if (!options.onProgress || (!force && now - lastProgress < 100)) return;
     lastProgress = now;
-    options.onProgress({ bytesRead: opened.bytesRead(), totalBytes: opened.fileSize, entries: entries.size });
+    options.onProgress({ bytesRead: opened.bytesRead(), totalBytes: opened.fileSize, entries });
   };
-
   try {
-    for await (const entry of readTar(opened.stream, { ...limits, signal: options.signal })) {
+    const entries = await scanTar(opened.stream, what, options, (n) => report(n, false));
+    report(entries.size, true);
+    return { path, compression: opened.compression, fileSize: opened.fileSize, entries };
+  } finally {
+    opened.stream.destroy();
+  }
+}
+
+/**
+ * The scan of an uncompressed tar stream that is also being read by someone else (the tar's bytes
+ * as they go to an engine); offsets refer to `path`, which holds the same bytes.
+ */
+export async function scanTarStream(input: AsyncIterable<Buffer>, file: { path: string; fileSize: number }, options: Omit<ScanOptions, 'onProgress'> = {}): Promise<ScanResult> {
+  const entries = await scanTar(input, 'The archive', options, () => {});
+  return { path: file.path, compression: 'none', fileSize: file.fileSize, entries };
+}
+
+async function scanTar(input: AsyncIterable<Buffer>, what: string, options: ScanOptions, onChunk: (entries: number) => void): Promise<Map<string, ScannedEntry>> {
+  const limits = resolveLimits(options.limits);
+  const entries = new Map<string, ScannedEntry>();
+  let buffered = 0;
+  try {
+    for await (const entry of readTar(input, { ...limits, signal: options.signal })) {
       const memberPath = normalizeMemberPath(entry.path);
       if (memberPath === '') continue;
       const scanned: ScannedEntry = { path: memberPath, type: entry.type, size: entry.size, dataOffset: entry.dataOffset, compression: 'none' };
@@ -88,7 +106,7 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
         }
         const keep = isMetadata || (entry.size <= smallContentSize && buffered + entry.size <= contentBudget);
         if (keep) buffered += entry.size;
-        await consumeBody(entry, scanned, { keep, hashDecompressed: options.hashDecompressed === true, limits, signal: options.signal, onChunk: () => report(false) });
+        await consumeBody(entry, scanned, { keep, hashDecompressed: options.hashDecompressed === true, limits, signal: options.signal, onChunk: () => onChunk(entries.size) });
         const blobHex = blobPathPattern.exec(memberPath)?.[1];
         if (blobHex && scanned.digest !== `sha256:${blobHex}`) {
           throw new LighterError('DIGEST_MISMATCH', `Blob ${memberPath} does not match its name: its content hashes to ${scanned.digest}`, {
@@ -100,16 +118,13 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
         throw invalid(`Archive entry "${shorten(memberPath)}" is a ${entry.type}; image archives hold only files, directories and links`);
       }
       addEntry(entries, scanned);
-      report(false);
+      onChunk(entries.size);
     }
   } catch (e) {
-    opened.stream.destroy();
     if (isAbortError(e)) throw new LighterError('CANCELLED', 'Cancelled');
     throw describeStreamError(e, what);
   }
-  opened.stream.destroy();
-  report(true);
-  return { path, compression: opened.compression, fileSize: opened.fileSize, entries };
+  return entries;
 }
 
 function addEntry(entries: Map<string, ScannedEntry>, entry: ScannedEntry): void {

@@ -5,7 +5,10 @@ import type { Descriptor } from '../image/types';
 import type { ArchiveContents, ArchiveImage } from '../archive/archive-model';
 import { parseTaggedName } from '../archive/image-names';
 import { PinnedFile } from '../archive/pinned-file';
-import { openArchiveBlob, readArchive, verifyArchive, type ReadArchiveOptions } from '../archive/read-archive';
+import { peekMetadata } from '../archive/peek-metadata';
+import { openArchiveBlob, readArchive, verifyTarStream, type ReadArchiveOptions } from '../archive/read-archive';
+import { resolveLimits } from '../archive/limits';
+import { withholdTail } from '../archive/withheld-tail';
 import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob } from './types';
 
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
@@ -55,41 +58,65 @@ export class ArchiveSource implements ImageSource {
 
   /**
    * For a destination that cannot check what it receives (an engine's load): the archive file
-   * itself, every digest and every diffID verified first, passed on byte for byte — when it is an uncompressed
-   * docker-archive of this one image that already records exactly the names asked for. The file is
-   * held open from before the verification; a change to it fails the stream before its last chunk.
+   * itself, passed on byte for byte while every digest and every diffID (compressed layers are
+   * decompressed) is checked, its last chunk held back until all held — so the destination never
+   * gets a complete archive that failed. Only for an uncompressed docker-archive of one image that
+   * already records exactly the names asked for, as its metadata shows before the first byte goes.
+   * The file is pinned from the start; a change to it fails the stream before its last chunk.
    * Undefined otherwise (the copy then goes blob by blob, re-written).
    */
   async archiveStream(request: ArchiveStreamRequest = {}): Promise<ArchiveStream | undefined> {
     // Streams for destinations that check as they write go blob by blob; and the pin must come before the read.
     if (!request.verified || this.contents) return undefined;
     const pinned = await PinnedFile.open(this.path);
-    try {
-      // Compressed layers are decompressed too, so every diffID is checked before the engine sees a byte.
-      this.contents = verifyArchive(this.path, { ...this.readOptions, signal: request.signal }).then((r) => r.contents);
-      const contents = await this.contents;
-      await pinned.checkUnchanged();
+    const limits = resolveLimits(this.readOptions.limits);
+    const metadata = await peekMetadata((length, at) => pinned.readAt(length, at), pinned.size, limits).catch(() => undefined);
+    if (!metadata || !namesAsked(metadata, request.names)) {
+      await pinned.close();
+      return undefined;
+    }
+    const { signal } = request;
+    const { stream, verified } = withholdTail(pinned.stream(), async (chunks) => {
+      const { contents } = await verifyTarStream(chunks, { path: this.path, fileSize: pinned.size }, { ...this.readOptions, signal });
       const image = passableImage(contents, this.ref, request.names);
-      if (!image) {
-        await pinned.close();
-        return undefined;
-      }
+      if (!image) throw new LighterError('ARCHIVE_INVALID', `${this.path} does not hold the one image its metadata named`);
       let bytes = 0;
       for (const blob of contents.blobs.values()) bytes += blob.size;
-      return {
-        stream: pinned.stream(),
-        size: pinned.size,
-        sizeHint: pinned.size,
-        verified: true,
-        image: { manifest: image.manifestDescriptor, blobs: contents.blobs.size, bytes },
-      };
-    } catch (e) {
-      await pinned.close();
-      throw e;
-    }
+      return { contents, image: { manifest: image.manifestDescriptor, blobs: contents.blobs.size, bytes } };
+    });
+    this.contents = verified.then((v) => v.contents);
+    this.contents.catch(() => undefined);
+    return { stream, size: pinned.size, sizeHint: pinned.size, verified: true, image: verified.then((v) => v.image) };
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * From the metadata alone: one image in manifest.json, the index (if any) listing nothing else, and
+ * the names recorded there exactly `names` (when given). The full check is passableImage's, after.
+ */
+function namesAsked(metadata: Map<string, Buffer>, names: string[] | undefined): boolean {
+  try {
+    const manifest = JSON.parse(metadata.get('manifest.json')?.toString('utf8') ?? 'null') as { RepoTags?: string[] | null }[] | null;
+    if (!Array.isArray(manifest) || manifest.length !== 1) return false;
+    const index = metadata.has('index.json') ? (JSON.parse(metadata.get('index.json')!.toString('utf8')) as { manifests?: Descriptor[] }) : undefined;
+    const listed = index?.manifests ?? [];
+    if (new Set(listed.map((d) => d.digest)).size > 1) return false;
+    return names === undefined || sameNames(recordedNames(manifest[0].RepoTags ?? [], listed), names);
+  } catch {
+    return false;
+  }
+}
+
+function recordedNames(repoTags: string[], listed: Descriptor[]): string[] {
+  return [...repoTags, ...listed.map((d) => d.annotations?.[imageNameAnnotation]).filter((n): n is string => !!n)];
+}
+
+function sameNames(recordedList: string[], names: string[]): boolean {
+  const recorded = recordedList.map(normalized);
+  const wanted = names.map(normalized);
+  return recorded.length > 0 && recorded.every((n) => n !== undefined && wanted.includes(n)) && wanted.every((n) => recorded.includes(n));
 }
 
 /** The archive's one image, when the whole file may stand for it unchanged under `names`. */
@@ -100,10 +127,7 @@ function passableImage(contents: ArchiveContents, ref: string | undefined, names
   const listed = contents.index?.manifests ?? [];
   if (listed.some((d) => d.digest !== image.manifestDescriptor.digest)) return undefined;
   if (names === undefined) return image;
-  const recorded = [...image.names, ...listed.map((d) => d.annotations?.[imageNameAnnotation]).filter((n): n is string => !!n)].map(normalized);
-  const wanted = names.map(normalized);
-  const same = recorded.length > 0 && recorded.every((n) => n !== undefined && wanted.includes(n)) && wanted.every((n) => recorded.includes(n));
-  return same ? image : undefined;
+  return sameNames(recordedNames(image.names, listed), names) ? image : undefined;
 }
 
 /** The descriptor of the image `ref` names in the archive: `@N`, a tag, an OCI ref name, or the only image. */

@@ -85,7 +85,7 @@ export class DaemonSource implements ImageSource {
     return { source: new ArchiveSource(this.name, file), dir: this.dir };
   }
 
-  /** The save stream as it comes: a docker-archive the destination checks while it writes it (never verified beforehand). */
+  /** The save stream as it comes: a docker-archive the destination checks while it writes it (not verified by this source). */
   async archiveStream(request: ArchiveStreamRequest = {}): Promise<ArchiveStream | undefined> {
     if (request.verified) return undefined;
     const { stream, size } = await this.saveStream(request.signal);
@@ -113,7 +113,8 @@ export class DaemonSource implements ImageSource {
 /**
  * Loads an image into an engine through `POST /images/load` (nothing staged on disk here): either a
  * docker-archive tar written blob by blob as the copy verifies them, or — from a source that
- * verified a whole archive beforehand and records this name — that archive as it is.
+ * verifies a whole archive as it passes and records this name — that archive as it is, its last
+ * bytes sent only once every digest held (a failed check cuts the upload short: nothing loads).
  */
 export class DaemonDestination extends ArchiveDestination {
   /** The engine cannot be trusted to check and discard: only verified streams, already named as asked. */
@@ -146,9 +147,11 @@ export class DaemonDestination extends ArchiveDestination {
   async putArchiveStream(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage> {
     if (!archive.verified || !archive.image) {
       archive.stream.destroy();
-      throw new LighterError('INTERNAL', 'An engine takes only archives verified beforehand');
+      throw new LighterError('INTERNAL', 'An engine takes only archives verified on the way');
     }
+    const { image } = archive;
+    image.catch(() => undefined); // the stream fails with the same error, which the load reports
     await loadIntoEngine(await this.docker(), archive.stream, { size: archive.size, ...options });
-    return archive.image;
+    return await image;
   }
 }

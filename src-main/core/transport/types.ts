@@ -33,7 +33,7 @@ export interface ImageSource {
   blob(descriptor: Descriptor, request: BlobRequest): Promise<Readable>;
   /**
    * The whole image as one docker-archive tar stream: an engine's save (unverified), or an archive
-   * file verified beforehand. Undefined when this source cannot give what the request asks.
+   * file verified as it passes (it ends only when every check held). Undefined when this source cannot give what the request asks.
    */
   archiveStream?(request?: ArchiveStreamRequest): Promise<ArchiveStream | undefined>;
   close(): Promise<void>;
@@ -42,7 +42,7 @@ export interface ImageSource {
 /** What a destination needs of a whole-archive stream. */
 export interface ArchiveStreamRequest {
   signal?: AbortSignal;
-  /** Every digest checked before the first byte is handed out (the destination cannot check and discard). */
+  /** Every digest checked before the stream can end (the destination cannot check and discard). */
   verified?: boolean;
   /** With `verified`: the names the archive must already record, as it is passed on unchanged. */
   names?: string[];
@@ -55,10 +55,13 @@ export interface ArchiveStream {
   sizeHint?: number;
   /** Exactly how many bytes it holds, when known. */
   size?: number;
-  /** Every digest in it was checked before it was handed out; it fails rather than deliver other bytes. */
+  /**
+   * Every digest in it is checked before it ends: it fails rather than deliver its last bytes when
+   * any check fails (a destination that cannot check, an engine, thus never takes a bad archive).
+   */
   verified?: boolean;
-  /** With `verified`: what it holds. */
-  image?: StreamedImage;
+  /** With `verified`: what it holds, once checked. */
+  image?: Promise<StreamedImage>;
 }
 
 /** What a destination took from an archive stream, once every digest in it was checked. */

@@ -14,7 +14,7 @@ export function canCopyWhole(source: ImageSource, destination: ImageDestination,
 
 /**
  * The one-pass copy: the destination re-writes the stream as it arrives and checks every digest in
- * it, or passes on a stream the source verified beforehand. Undefined when the source cannot give
+ * it, or passes on a stream the source verifies as it goes and ends only once every check held. Undefined when the source cannot give
  * the stream the destination needs: the copy then goes blob by blob.
  */
 export async function copyWhole(source: ImageSource, destination: ImageDestination, options: CopyOptions): Promise<CopyResult | undefined> {

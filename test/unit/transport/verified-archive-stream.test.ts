@@ -1,7 +1,7 @@
 /**
- * An archive file as a verified whole-archive stream (what an engine destination takes): handed out
- * only after every digest was checked, only when it already names the image as asked, never for a
- * corrupted file.
+ * An archive file as a verified whole-archive stream (what an engine destination takes): passed on
+ * while it is checked, its end only after every digest held; only when it already names the image as
+ * asked; never whole for a corrupted file.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,9 +35,10 @@ describe('ArchiveSource.archiveStream', () => {
     const archive = await source.archiveStream({ verified: true, names: ['docker.io/judge/app:1'] });
     expect(archive?.verified).toBe(true);
     expect(archive?.size).toBe(bytes.length);
-    expect(archive?.image?.manifest.digest).toBe((await source.topManifest()).digest);
-    expect(archive?.image?.blobs).toBe(3);
     expect((await collect(archive!.stream)).equals(bytes)).toBe(true);
+    const streamed = await archive!.image!;
+    expect(streamed.manifest.digest).toBe((await source.topManifest()).digest);
+    expect(streamed.blobs).toBe(3);
   });
 
   it('declines other names, unverified requests, several images and OCI archives', async () => {
@@ -56,14 +57,22 @@ describe('ArchiveSource.archiveStream', () => {
     expect((await source.topManifest()).digest).toMatch(/^sha256:[a-f0-9]{64}$/);
   });
 
-  it('a corrupted layer fails before any stream exists', async () => {
-    const image = makeImage('judge/app:1', [await randomLayer(2, 100_000)], { docker: true });
+  it('a corrupted layer fails the stream before its last chunk: a reader never gets the whole file', async () => {
+    // 3 MiB of layer: the stream comes in several chunks, and the corruption sits in the first ones.
+    const image = makeImage('judge/app:1', [await randomLayer(2, 3_000_000)], { docker: true });
     const { path, bytes } = await archiveFile('corrupt.tar', () => legacyDockerArchive([image]));
     const at = bytes.indexOf(image.layers[0].stored.subarray(60_000, 60_032));
     bytes[at] ^= 0x01;
     writeFileSync(path, bytes);
-    const error = await new ArchiveSource('a', path).archiveStream({ verified: true, names: ['judge/app:1'] }).catch((e: unknown) => e);
+    const archive = await new ArchiveSource('a', path).archiveStream({ verified: true, names: ['judge/app:1'] });
+    let received = 0;
+    const error = await (async () => {
+      for await (const chunk of archive!.stream) received += (chunk as Buffer).length;
+    })().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LighterError);
     expect((error as LighterError).code).toBe('DIGEST_MISMATCH');
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThan(bytes.length);
+    await expect(archive!.image).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
   });
 });
