@@ -6,6 +6,7 @@ import { detectCompression, describeStreamError, MAGIC_LENGTH, openArchiveStream
 import { DecompressedHasher, type HashOutcome } from './content-hasher';
 import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
 import { readTar, shorten, type TarEntry } from './tar-reader';
+import { FileMemberHashes, fileHashMinBytes } from './file-member-hashes';
 
 /** Names whose content is always kept in memory (within the JSON cap). */
 export const metadataNames = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
@@ -71,7 +72,8 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
     options.onProgress({ bytesRead: opened.bytesRead(), totalBytes: opened.fileSize, entries });
   };
   try {
-    const entries = await scanTar(opened.stream, what, options, (n) => report(n, false));
+    const membersFrom = opened.compression === 'none' ? path : undefined;
+    const entries = await scanTar(opened.stream, what, { ...options, membersFrom }, (n) => report(n, false));
     report(entries.size, true);
     return { path, compression: opened.compression, fileSize: opened.fileSize, entries };
   } finally {
@@ -84,13 +86,19 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
  * as they go to an engine); offsets refer to `path`, which holds the same bytes.
  */
 export async function scanTarStream(input: AsyncIterable<Buffer>, file: { path: string; fileSize: number }, options: Omit<ScanOptions, 'onProgress'> = {}): Promise<ScanResult> {
-  const entries = await scanTar(input, 'The archive', options, () => {});
+  const entries = await scanTar(input, 'The archive', { ...options, membersFrom: file.path }, () => {});
   return { path: file.path, compression: 'none', fileSize: file.fileSize, entries };
 }
 
-async function scanTar(input: AsyncIterable<Buffer>, what: string, options: ScanOptions, onChunk: (entries: number) => void): Promise<Map<string, ScannedEntry>> {
+/**
+ * `membersFrom`: the uncompressed tar file the input comes from. Big compressed members are then
+ * hashed from it on the side (FileMemberHashes) while the scan reads on.
+ */
+async function scanTar(input: AsyncIterable<Buffer>, what: string, options: ScanOptions & { membersFrom?: string }, onChunk: (entries: number) => void): Promise<Map<string, ScannedEntry>> {
   const limits = resolveLimits(options.limits);
   const entries = new Map<string, ScannedEntry>();
+  const onTheSide = options.hashDecompressed && options.membersFrom ? new FileMemberHashes(options.membersFrom, limits) : undefined;
+  const delegated: ScannedEntry[] = [];
   let buffered = 0;
   try {
     for await (const entry of readTar(input, { ...limits, signal: options.signal })) {
@@ -106,25 +114,34 @@ async function scanTar(input: AsyncIterable<Buffer>, what: string, options: Scan
         }
         const keep = isMetadata || (entry.size <= smallContentSize && buffered + entry.size <= contentBudget);
         if (keep) buffered += entry.size;
-        await consumeBody(entry, scanned, { keep, hashDecompressed: options.hashDecompressed === true, limits, signal: options.signal, onChunk: () => onChunk(entries.size) });
-        const blobHex = blobPathPattern.exec(memberPath)?.[1];
-        if (blobHex && scanned.digest !== `sha256:${blobHex}`) {
-          throw new LighterError('DIGEST_MISMATCH', `Blob ${memberPath} does not match its name: its content hashes to ${scanned.digest}`, {
-            expected: `sha256:${blobHex}`,
-            actual: scanned.digest,
-          });
-        }
+        const sideways = onTheSide && !keep && entry.size >= fileHashMinBytes ? onTheSide : undefined;
+        await consumeBody(entry, scanned, { keep, hashDecompressed: options.hashDecompressed === true, limits, signal: options.signal, onChunk: () => onChunk(entries.size), sideways });
+        if (scanned.digest) checkBlobName(scanned);
+        else delegated.push(scanned);
       } else if (entry.type !== 'directory') {
         throw invalid(`Archive entry "${shorten(memberPath)}" is a ${entry.type}; image archives hold only files, directories and links`);
       }
       addEntry(entries, scanned);
       onChunk(entries.size);
     }
+    await onTheSide?.finish();
   } catch (e) {
+    await onTheSide?.abort();
     if (isAbortError(e)) throw new LighterError('CANCELLED', 'Cancelled');
     throw describeStreamError(e, what);
   }
+  delegated.forEach(checkBlobName);
   return entries;
+}
+
+function checkBlobName(scanned: ScannedEntry): void {
+  const blobHex = blobPathPattern.exec(scanned.path)?.[1];
+  if (blobHex && scanned.digest !== `sha256:${blobHex}`) {
+    throw new LighterError('DIGEST_MISMATCH', `Blob ${scanned.path} does not match its name: its content hashes to ${scanned.digest}`, {
+      expected: `sha256:${blobHex}`,
+      actual: scanned.digest,
+    });
+  }
 }
 
 function addEntry(entries: Map<string, ScannedEntry>, entry: ScannedEntry): void {
@@ -142,7 +159,7 @@ function addEntry(entries: Map<string, ScannedEntry>, entry: ScannedEntry): void
 async function consumeBody(
   entry: TarEntry,
   scanned: ScannedEntry,
-  options: { keep: boolean; hashDecompressed: boolean; limits: ArchiveLimits; signal?: AbortSignal; onChunk: () => void },
+  options: { keep: boolean; hashDecompressed: boolean; limits: ArchiveLimits; signal?: AbortSignal; onChunk: () => void; sideways?: FileMemberHashes },
 ): Promise<void> {
   const hash = createHash('sha256');
   const kept: Buffer[] = [];
@@ -150,28 +167,35 @@ async function consumeBody(
   let headBytes = 0;
   let hasher: DecompressedHasher | undefined;
   let decided = false;
+  let handedOff = false;
 
   const decide = async () => {
     decided = true;
     const start = Buffer.concat(head);
     head = [];
     scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
-    if (options.hashDecompressed && scanned.compression !== 'none') {
-      hasher = new DecompressedHasher(scanned.compression, options.limits, `Layer ${shorten(scanned.path, 80)}`);
-      await hasher.write(start);
+    if (!options.hashDecompressed || scanned.compression === 'none') return;
+    if (options.sideways) {
+      // Hashed from the file, both ways, while the scan skips on.
+      options.sideways.add(scanned);
+      handedOff = true;
+      return;
     }
+    hasher = new DecompressedHasher(scanned.compression, options.limits, `Layer ${shorten(scanned.path, 80)}`);
+    await hasher.write(start);
   };
 
   try {
     for await (const piece of entry.body) {
-      throwIfAborted(options.signal);
       const chunk = piece as Buffer;
+      throwIfAborted(options.signal);
       hash.update(chunk);
       if (options.keep) kept.push(chunk);
       if (!decided) {
         head.push(chunk);
         headBytes += chunk.length;
         if (headBytes >= MAGIC_LENGTH) await decide();
+        if (handedOff) return;
       } else if (hasher) {
         await hasher.write(chunk);
       }
@@ -182,6 +206,7 @@ async function consumeBody(
     hasher?.abort();
     throw e;
   }
+  if (handedOff) return;
   scanned.digest = `sha256:${hash.digest('hex')}`;
   if (options.keep) scanned.content = Buffer.concat(kept);
   if (hasher) scanned.decompressed = await hasher.finish();

@@ -128,3 +128,50 @@ describe('readArchive', () => {
     await expect(readArchive(path, { signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 });
+
+describe('verifyArchive with big compressed layers (hashed from the file, two at a time)', () => {
+  // Random data stays over 1 MiB when gzipped: these take the read-from-the-file path.
+  const bigLayers = async () => [await randomLayer(1, 1_500_000), await randomLayer(1, 2_000_000), await randomLayer(1, 1_200_000)];
+
+  it('checks every digest and diffID of an OCI archive and of a docker save', async () => {
+    const image = makeImage('big:1', await bigLayers(), { gzip: true });
+    for (const bytes of [await ociArchive([image]), await legacyDockerArchive([{ ...image }])]) {
+      const { contents, report } = await verifyArchive(file(bytes));
+      expect(report.layers).toBe(3);
+      const layers = contents.images[0].layers;
+      expect(layers.every((l) => l.diffIDVerified)).toBe(true);
+      expect(layers.map((l) => l.diffID)).toEqual(image.layers.map((l) => l.diffID));
+      expect([...contents.blobs.keys()]).toEqual(expect.arrayContaining(image.layers.map((l) => l.digest)));
+    }
+  });
+
+  it('a layer that decompresses to something else than its diffID is DIGEST_MISMATCH', async () => {
+    const image = makeImage('big:1', await bigLayers(), { gzip: true });
+    const config = JSON.parse(image.config.toString());
+    config.rootfs.diff_ids[1] = digestOf('another layer');
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const path = file(await legacyDockerArchive([{ ...image, config: configBytes, configDigest: digestOf(configBytes) }]));
+    await expect(verifyArchive(path)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', message: expect.stringContaining(image.layers[1].digest) });
+  });
+
+  it('a blob that does not match its name, or a corrupt gzip stream, fails with one precise error', async () => {
+    const image = makeImage('big:1', await bigLayers(), { gzip: true });
+    const bytes = await ociArchive([image]);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.indexOf(image.layers[2].stored.subarray(900_000, 900_032))] ^= 0x04;
+    await expect(verifyArchive(file(flipped))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', message: expect.stringContaining(image.layers[2].digest.slice(7)) });
+    // The same corruption under a name that matches: only decompressing shows it.
+    const stored = Buffer.from(image.layers[0].stored);
+    stored[stored.length - 6] ^= 0xff; // inside the gzip trailer's CRC
+    const renamed = makeImage('big:1', [], { gzip: true });
+    const layer = { ...image.layers[0], stored, digest: digestOf(stored) };
+    const broken = { ...renamed, layers: [layer] };
+    const config = JSON.parse(image.config.toString());
+    config.rootfs.diff_ids = [layer.diffID];
+    broken.config = Buffer.from(JSON.stringify(config));
+    broken.configDigest = digestOf(broken.config);
+    const error = await verifyArchive(file(await legacyDockerArchive([broken]))).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ARCHIVE_INVALID' });
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
