@@ -3,7 +3,8 @@
  * A random multi-layer image (incompressible) is pushed to a throwaway registry; then
  * registry → docker-archive (lighter copy vs skopeo copy), archive → engine (vs docker load) and
  * engine → archive (vs docker save) are timed, with the lighter process's peak memory.
- * BENCH_ONLY=registry,load,save picks steps; BENCH_RUNS=N (3) alternates N runs per tool, median wins.
+ * BENCH_ONLY=registry,load,save picks steps; BENCH_RUNS=N (3) alternates N runs per tool, median wins;
+ * BENCH_KEEP=1 keeps the engine, registry and archives until Enter is pressed, for profiling by hand.
  */
 import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -137,8 +138,13 @@ async function main(): Promise<void> {
       );
       rows.push({ step: 'engine → docker-archive', lighter: r.lighter, other: r.other, otherName: 'docker save', bytes, target: 1.1 });
     }
-    remove(lighterTar);
     report(rows);
+    if (process.env.BENCH_KEEP) {
+      // For profiling by hand: the engine, the registry and the archives stay until Enter.
+      console.log(`kept: DOCKER_HOST=${engine.host} registry ${registry.host} work ${work}; press Enter to clean up`);
+      await new Promise((resolve) => process.stdin.once('data', resolve).once('end', resolve));
+    }
+    remove(lighterTar);
   } finally {
     await registry.stop();
     await engine.stop();

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent } from 'undici';
 import { LighterError, isAbortError } from '../errors';
 
 export interface HttpTimeouts {
@@ -98,6 +99,14 @@ function safeHost(url: string): string {
   }
 }
 
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+/** undici loads on first use: commands that never reach a registry start faster without it. */
+function loadUndici(): Undici {
+  undici ??= createRequire(import.meta.url)('undici') as Undici;
+  return undici;
+}
+
 /** One HTTP exchange, no redirects followed, no retries: those are decided by the caller. */
 export class HttpTransport {
   private readonly agents = new Map<string, Agent>();
@@ -108,7 +117,7 @@ export class HttpTransport {
     const key = ca ? ca.join('') : '';
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new Agent({
+      agent = new (loadUndici().Agent)({
         connect: { timeout: this.timeouts.connectTimeoutMs, ...(ca ? { ca } : {}) },
         headersTimeout: this.timeouts.idleTimeoutMs,
         bodyTimeout: this.timeouts.idleTimeoutMs,
@@ -120,7 +129,7 @@ export class HttpTransport {
 
   async send(req: HttpRequest): Promise<HttpResponse> {
     try {
-      const res = await request(req.url, {
+      const res = await loadUndici().request(req.url, {
         method: req.method,
         headers: req.headers,
         body: req.body,
