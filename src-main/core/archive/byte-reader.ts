@@ -21,10 +21,10 @@ export class ByteReader {
     return this.take(Math.min(n, this.buffered));
   }
 
-  /** Between 1 and `n` bytes; an empty buffer only at the end of input. */
+  /** Between 1 and `n` bytes, never more than one input chunk holds (no copy); empty only at the end of input. */
   async readSome(n: number): Promise<Buffer> {
     while (this.buffered === 0 && (await this.fill()));
-    return this.take(Math.min(n, this.buffered));
+    return this.take(Math.min(n, this.chunks[0]?.length ?? 0));
   }
 
   /** Discards up to `n` bytes; returns how many were really there. */
