@@ -6,6 +6,7 @@
  * BENCH_ONLY=registry,load,save picks steps; BENCH_RUNS=N (3) alternates N runs per tool, median wins;
  * BENCH_KEEP=1 keeps the engine, registry and archives until Enter is pressed, for profiling by hand.
  */
+import { spawnSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,17 +60,26 @@ function median(samples: Measured[]): Measured {
   return { ...middle, peakBytes: Math.max(...samples.map((m) => m.peakBytes)) };
 }
 
-/** Runs `other` and `lighter` alternately `runs` times, with `reset` before each run. */
+/** `reset`, then the disk written back: one run's write-back must not slow the next one down. */
+async function settle(reset: () => Promise<void> | void): Promise<void> {
+  await reset();
+  spawnSync('sync');
+}
+
+/** Runs `other` and `lighter` alternately `runs` times (who goes first alternating too), settling before each run. */
 async function compare(other: () => Promise<Measured>, lighter: () => Promise<Measured>, reset: () => Promise<void> | void) {
   const o: Measured[] = [];
   const l: Measured[] = [];
   for (let i = 0; i < runs; i++) {
-    await reset();
-    o.push(await other());
-    await reset();
-    l.push(await lighter());
+    const pair = i % 2 === 0 ? [other, lighter] : [lighter, other];
+    for (const run of pair) {
+      await settle(reset);
+      (run === other ? o : l).push(await run());
+    }
   }
   await reset();
+  const seconds = (m: Measured[]) => m.map((x) => x.seconds.toFixed(2)).join(' ');
+  console.log(`  runs: other ${seconds(o)} | lighter ${seconds(l)}`);
   return { other: median(o), lighter: median(l), lighterRuns: l };
 }
 

@@ -1,8 +1,8 @@
-import { normalizeMemberPath } from './archive-path';
+import { linkTargetPath, normalizeMemberPath } from './archive-path';
 import { detectCompression, MAGIC_LENGTH } from './compression';
 import type { ArchiveLimits } from './limits';
 import { metadataNames } from './scan-archive';
-import { BLOCK, decodeHeader, entryTypeOf, hasNoData, isZeroBlock, paddedSize, parsePax, paxNumber } from './tar-header';
+import { BLOCK, decodeHeader, entryTypeOf, isZeroBlock, paddedSize, parsePax, paxNumber } from './tar-header';
 
 /** Reads `length` bytes at `position`; fewer at the end of the file. */
 export type ReadAt = (length: number, position: number) => Promise<Buffer>;
@@ -10,9 +10,11 @@ export type ReadAt = (length: number, position: number) => Promise<Buffer>;
 /**
  * The metadata files (manifest.json, index.json, repositories, oci-layout) of an uncompressed tar
  * file, found by walking its headers and skipping every member's data: a few small reads whatever
- * the archive's size. Only a hint for deciding how to read the archive — nothing here is verified,
- * and anything unusual (compressed, malformed, over the limits) gives undefined: the full read then
- * says precisely what is wrong.
+ * the archive's size. On the way every header passes the checks the full read makes of structure
+ * (paths, links, entry types, sizes, the end marker), so an archive this accepts holds nothing
+ * hostile but possibly wrong bytes, which the full read then catches by their digests. Anything
+ * unusual (compressed, malformed, over the limits) gives undefined: the full read then says
+ * precisely what is wrong.
  */
 export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: ArchiveLimits): Promise<Map<string, Buffer> | undefined> {
   if (detectCompression(await readAt(MAGIC_LENGTH, 0)) !== 'none') return undefined;
@@ -21,6 +23,7 @@ export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: Arc
   let entries = 0;
   let pax: Map<string, string> | undefined;
   let longName: string | undefined;
+  let longLink: string | undefined;
   try {
     for (;;) {
       const block = await readAt(BLOCK, at);
@@ -30,20 +33,27 @@ export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: Arc
       const raw = decodeHeader(block, at);
       const dataAt = at + BLOCK;
       let size = raw.size;
-      if (raw.typeflag === 'x' || raw.typeflag === 'L') {
+      if (raw.typeflag === 'x' || raw.typeflag === 'g' || raw.typeflag === 'L' || raw.typeflag === 'K') {
         if (size > limits.maxMetaSize) return undefined;
         const data = await readAt(size, dataAt);
         if (raw.typeflag === 'x') pax = parsePax(data, at);
-        else longName = data.subarray(0, data.indexOf(0) < 0 ? data.length : data.indexOf(0)).toString('utf8');
+        else if (raw.typeflag === 'g') parsePax(data, at);
+        else if (raw.typeflag === 'L') longName = nulTerminated(data);
+        else longLink = nulTerminated(data);
         at = dataAt + paddedSize(size);
         continue;
       }
-      const path = normalizeMemberPath(pax?.get('path') ?? longName ?? (raw.prefix ? `${raw.prefix}/${raw.name}` : raw.name));
+      const rawPath = pax?.get('path') ?? longName ?? (raw.prefix ? `${raw.prefix}/${raw.name}` : raw.name);
+      const linkname = pax?.get('linkpath') ?? longLink ?? raw.linkname;
       if (pax?.has('size')) size = paxNumber(pax.get('size')!, 'size', at);
-      pax = longName = undefined;
+      pax = longName = longLink = undefined;
+      if (!plainPath(rawPath, limits) || linkname.includes('\0')) return undefined;
+      const path = normalizeMemberPath(rawPath);
       const type = entryTypeOf(raw.typeflag);
-      if (hasNoData(type)) size = 0;
-      if (dataAt + size > fileSize) return undefined;
+      if (type === 'symlink' || type === 'hardlink') linkTargetPath(path, linkname, type);
+      else if (type !== 'file' && type !== 'directory') return undefined;
+      if (type !== 'file') size = 0;
+      if (size > limits.maxEntrySize || dataAt + size > fileSize) return undefined;
       if (type === 'file' && metadataNames.has(path)) {
         if (size > limits.maxJsonSize) return undefined;
         found.set(path, await readAt(size, dataAt));
@@ -53,4 +63,15 @@ export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: Arc
   } catch {
     return undefined;
   }
+}
+
+function nulTerminated(data: Buffer): string {
+  const end = data.indexOf(0);
+  return data.subarray(0, end < 0 ? data.length : end).toString('utf8');
+}
+
+/** Within the tar reader's bounds on paths. */
+function plainPath(path: string, limits: ArchiveLimits): boolean {
+  if (path === '' || path.includes('\0') || Buffer.byteLength(path) > limits.maxPathLength) return false;
+  return path.split('/').filter((part) => part !== '' && part !== '.').length <= limits.maxPathDepth;
 }

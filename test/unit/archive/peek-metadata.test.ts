@@ -6,12 +6,13 @@ import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { peekMetadata } from '../../../src-main/core/archive/peek-metadata';
 import { resolveLimits } from '../../../src-main/core/archive/limits';
-import { buildTar, legacyDockerArchive, makeImage, randomLayer } from '../../support/archive-fixtures';
+import { blocks, buildTar, legacyDockerArchive, makeImage, randomLayer, rawHeader } from '../../support/archive-fixtures';
 
 function peek(bytes: Buffer) {
   let reads = 0;
   const readAt = async (length: number, at: number) => (reads++, bytes.subarray(at, at + length));
-  return { result: peekMetadata(readAt, bytes.length, resolveLimits()), reads: () => reads };
+  // A low depth bound, so a too-deep path fits in a plain header's 100 bytes.
+  return { result: peekMetadata(readAt, bytes.length, resolveLimits({ maxPathDepth: 16 })), reads: () => reads };
 }
 
 describe('peekMetadata', () => {
@@ -26,7 +27,7 @@ describe('peekMetadata', () => {
   });
 
   it('applies pax paths and sizes, and ignores members with other names', async () => {
-    const long = `${'deep/'.repeat(30)}manifest.json`;
+    const long = `${'a-rather-long-directory-name/'.repeat(6)}manifest.json`; // over 100 bytes: a pax path
     const bytes = await buildTar([
       { path: long, data: 'not the top-level one' },
       { path: 'manifest.json', data: '[{"RepoTags":["a:1"]}]' },
@@ -43,5 +44,24 @@ describe('peekMetadata', () => {
     expect(await peek(Buffer.alloc(1024)).result).toBeUndefined();
     const huge = await buildTar([{ path: 'manifest.json', data: Buffer.alloc(21 * 1024 * 1024, 0x20) }]);
     expect(await peek(huge).result).toBeUndefined();
+  });
+
+  it('gives up on any header the full read would refuse, before a byte of data is looked at', async () => {
+    const manifest = '[{"RepoTags":["a:1"]}]';
+    const tarOf = (...headers: Buffer[]) => Buffer.concat([...headers, rawHeader({ name: 'manifest.json', size: manifest.length }), blocks(Buffer.from(manifest)), Buffer.alloc(1024)]);
+    // The same archive without the hostile member is accepted: each case below fails for its member alone.
+    expect((await peek(tarOf(rawHeader({ name: 'ok/file', size: 0 }))).result)?.has('manifest.json')).toBe(true);
+    const hostile = {
+      'a parent path': rawHeader({ name: '../escape', size: 0 }),
+      'an absolute path': rawHeader({ name: '/etc/passwd', size: 0 }),
+      'a symlink out of the archive': rawHeader({ name: 'link', typeflag: '2', linkname: '../../etc' }),
+      'a hardlink to an absolute path': rawHeader({ name: 'hard', typeflag: '1', linkname: '/etc/shadow' }),
+      'a device node': rawHeader({ name: 'dev', typeflag: '3' }),
+      'a path too deep': rawHeader({ name: `${'d/'.repeat(20)}f`, size: 0 }),
+      'a size past the end of the file': rawHeader({ name: 'big', size: 1 << 30 }),
+    };
+    for (const [what, header] of Object.entries(hostile)) {
+      expect(await peek(tarOf(header)).result, what).toBeUndefined();
+    }
   });
 });
