@@ -1,11 +1,12 @@
 /**
  * Archive → engine, judged by a real engine: a verified archive that already names the image goes
- * to `POST /images/load` as it is; a corrupted one never reaches the engine; the engine's own
+ * to `POST /images/load` as it is; a corrupted one is cut short before its end, so nothing loads
+ * and nothing stays in the engine's temporary folder; the engine's own
  * refusal (an error line in a 200 reply) becomes a clear error; cancelling mid-upload loads nothing.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LighterError } from '../../src-main/core/errors';
@@ -74,10 +75,20 @@ describe.skipIf(!host)('archive → engine', () => {
     writeFileSync(path, bytes);
     const before = await imageIds();
     const since = now();
-    const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/corrupt:1')).catch((e: unknown) => e);
+    let sent = 0;
+    const job = { progress: (p: { current?: number }) => (sent = p.current ?? sent), item: () => {} } as never;
+    const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/corrupt:1'), { job }).catch((e: unknown) => e);
     expect((error as LighterError).code).toBe('DIGEST_MISMATCH');
+    // Most of the file went out before the check failed: the cut, not a refusal up front, kept it out.
+    expect(sent).toBeGreaterThan(bytes.length / 2);
+    expect(sent).toBeLessThan(bytes.length);
     expect(await imageIds()).toEqual(before);
     expect(await loads(since)).not.toContain(image.configDigest);
+    // The engine's own engine (started by the tests) keeps uploads in data/tmp while it reads them.
+    const engineTmp = join(dirname(host.replace(/^unix:\/\//, '')), 'data', 'tmp');
+    if (existsSync(engineTmp)) {
+      await expect.poll(() => readdirSync(engineTmp).filter((n) => n.startsWith('docker-import')), { timeout: 5000 }).toEqual([]);
+    }
   });
 
   it('a compressed layer that is not what the config says is caught before the engine can load anything', async () => {
