@@ -13,7 +13,7 @@ import { LighterError } from '../../src-main/core/errors';
 import { ArchiveSource } from '../../src-main/core/transport/archive-source';
 import { copyImage } from '../../src-main/core/transport/copy';
 import { DaemonDestination } from '../../src-main/core/transport/daemon';
-import { digestOf, legacyDockerArchive, makeImage, randomLayer, type FixtureImage } from '../support/archive-fixtures';
+import { digestOf, legacyDockerArchive, makeImage, ociArchive, randomLayer, type FixtureImage } from '../support/archive-fixtures';
 import { runBuiltCli } from '../support/cli';
 import { docker, dockerCli, requireEngine, testDockerEnv } from '../support/engine';
 
@@ -103,6 +103,26 @@ describe.skipIf(!host)('archive → engine', () => {
     const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/wrong-diffid:1')).catch((e: unknown) => e);
     expect((error as LighterError).code).toBe('DIGEST_MISMATCH');
     expect(await exists('judge/wrong-diffid:1')).toBe(false);
+    expect(await loads(since)).not.toContain(digestOf(configBytes));
+  });
+
+  it('blob by blob (from an OCI archive): a gzip layer that is not its diff_id is caught by Lighter, never loaded', async () => {
+    const good = makeImage('judge/oci-wrong:1', [await randomLayer(2, 1_000_000)], { gzip: true });
+    const config = JSON.parse(good.config.toString());
+    config.rootfs.diff_ids[0] = digestOf('another layer');
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const manifest = JSON.parse(good.manifest.toString());
+    manifest.config = { ...manifest.config, digest: digestOf(configBytes), size: configBytes.length };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const bad = { ...good, config: configBytes, configDigest: digestOf(configBytes), manifest: manifestBytes, manifestDigest: digestOf(manifestBytes) };
+    const path = join(dir, 'oci-wrong.tar');
+    writeFileSync(path, await ociArchive([bad]));
+    await remove('judge/oci-wrong:1');
+    const since = now();
+    const error = await copyImage(new ArchiveSource('a', path), new DaemonDestination(engine, 'judge/oci-wrong:1')).catch((e: unknown) => e);
+    // Lighter's own check (DIGEST_MISMATCH), not the engine's refusal (ENGINE_ERROR).
+    expect(error).toMatchObject({ code: 'DIGEST_MISMATCH', details: { expected: digestOf('another layer'), actual: good.layers[0].diffID } });
+    expect(await exists('judge/oci-wrong:1')).toBe(false);
     expect(await loads(since)).not.toContain(digestOf(configBytes));
   });
 

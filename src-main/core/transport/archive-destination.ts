@@ -24,11 +24,12 @@ export class ArchiveDestination implements ImageDestination {
     private readonly open: () => Promise<ArchiveWriterLike>,
     private readonly record: {
       acceptsIndex: boolean;
+      verifiesDiffIDs?: boolean;
       addChild?: (writer: ArchiveWriterLike, m: ManifestBlob) => Promise<void>;
       addRoot: (writer: ArchiveWriterLike, m: ManifestBlob) => Promise<void>;
     },
   ) {
-    this.capabilities = { acceptsIndex: record.acceptsIndex, sequentialBlobs: true };
+    this.capabilities = { acceptsIndex: record.acceptsIndex, sequentialBlobs: true, verifiesDiffIDs: record.verifiesDiffIDs };
   }
 
   /** Opened on first use, so a copy that fails early leaves no temporary file behind. */

@@ -6,8 +6,9 @@ import { DigestStream, sha256 } from '../image/digest';
 import { parseManifestDocument, type ManifestDocument } from '../image/manifest-document';
 import { MediaType } from '../image/media-types';
 import { hostPlatform, isAttestation, platformString, selectPlatformManifest } from '../image/platform';
-import type { Descriptor, ImageIndex, Platform } from '../image/types';
+import type { Descriptor, ImageIndex, ImageManifest, Platform } from '../image/types';
 import type { JobContext } from '../jobs/manager';
+import { DiffIDCheck, diffIDsOf } from './diff-id-check';
 import { copyStaged } from './staging';
 import type { ImageDestination, ImageSource, ManifestBlob } from './types';
 import { canCopyWhole, copyWhole } from './whole-archive-copy';
@@ -40,7 +41,12 @@ interface Plan {
   children: ManifestBlob[];
   blobs: Descriptor[];
   platforms: string[];
+  /** The image manifests copied (one per platform). */
+  images: ImageManifest[];
 }
+
+/** Configs are small; anything far larger is not one. */
+const maxConfigSize = 20 << 20;
 
 const MAX_INDEX_DEPTH = 4;
 
@@ -62,6 +68,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
     throwIfAborted(signal);
     job?.progress({ message: `Reading ${source.name}` });
     const plan = await planCopy(source, destination, options);
+    const diffIDs = destination.capabilities.verifiesDiffIDs ? await layerDiffIDs(source, plan.images, signal) : undefined;
     const totals = { copied: 0, skipped: 0, bytes: 0, done: 0 };
     const total = plan.blobs.reduce((sum, b) => sum + b.size, 0);
     job?.progress({ current: 0, total, unit: 'bytes', message: `Copying to ${destination.name}` });
@@ -89,7 +96,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         totals.done += n;
         item('copying');
         job?.progress({ current: totals.done });
-      });
+      }, diffIDs?.get(blob.digest));
     };
 
     if (destination.capabilities.sequentialBlobs && source.remote && concurrency > 1) {
@@ -140,7 +147,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
  * its own streams), and its bytes counted. A wrong byte fails the stream: the destination never
  * keeps the blob.
  */
-function verifiedBlob(source: ImageSource, blob: Descriptor, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<Readable> {
+function verifiedBlob(source: ImageSource, blob: Descriptor, signal: AbortSignal | undefined, onBytes: (n: number) => void, diffID?: string): Promise<Readable> {
   return source.blob(blob, { signal }).then((input) => {
     const count = new Transform({
       highWaterMark: 1 << 20,
@@ -150,6 +157,7 @@ function verifiedBlob(source: ImageSource, blob: Descriptor, signal: AbortSignal
       },
     });
     const stages: NodeJS.ReadWriteStream[] = source.verifiesBlobs ? [] : [new DigestStream({ digest: blob.digest, size: blob.size, what: blobLabel(blob) })];
+    if (diffID) stages.push(new DiffIDCheck(blob, diffID));
     pipeline([input, ...stages, count], { signal }).catch(() => undefined);
     return count;
   });
@@ -160,7 +168,7 @@ export async function planCopy(source: ImageSource, destination: ImageDestinatio
   const top = checked(await source.topManifest(options.signal));
   const doc = parseManifestDocument(top.bytes, top.mediaType);
   if (doc.kind === 'manifest') {
-    return { top, children: [], blobs: imageBlobs([doc]), platforms: [] };
+    return { top, children: [], blobs: imageBlobs([doc]), platforms: [], images: imagesOf([doc]) };
   }
 
   const wanted = options.platforms ?? 'host';
@@ -172,7 +180,7 @@ export async function planCopy(source: ImageSource, destination: ImageDestinatio
     const docs: ManifestDocument[] = [];
     await collect(source, doc.index, children, docs, options.signal, 1);
     const platforms = doc.index.manifests.filter((d) => d.platform && !isAttestation(d)).map((d) => platformString(d.platform!));
-    return { top, children, blobs: imageBlobs(docs), platforms };
+    return { top, children, blobs: imageBlobs(docs), platforms, images: imagesOf(docs) };
   }
 
   const want = wanted === 'host' ? [hostPlatform()] : wanted;
@@ -181,13 +189,13 @@ export async function planCopy(source: ImageSource, destination: ImageDestinatio
   const docs = manifests.map((m) => parseManifestDocument(m.bytes, m.mediaType));
   if (docs.some((d) => d.kind !== 'manifest')) throw new LighterError('UNSUPPORTED', 'A platform entry points at another index; copy with --all-platforms');
   const platforms = chosen.map((d) => platformString(d.platform!));
-  if (chosen.length === 1) return { top: manifests[0], children: [], blobs: imageBlobs(docs), platforms };
+  if (chosen.length === 1) return { top: manifests[0], children: [], blobs: imageBlobs(docs), platforms, images: imagesOf(docs) };
   if (!destination.capabilities.acceptsIndex) {
     throw new LighterError('UNSUPPORTED', `${destination.name} holds one platform per image: choose one platform`);
   }
   const subset: ImageIndex = { ...doc.index, manifests: chosen };
   const bytes = Buffer.from(JSON.stringify(subset));
-  return { top: { bytes, mediaType: doc.mediaType, digest: sha256(bytes) }, children: manifests, blobs: imageBlobs(docs), platforms };
+  return { top: { bytes, mediaType: doc.mediaType, digest: sha256(bytes) }, children: manifests, blobs: imageBlobs(docs), platforms, images: imagesOf(docs) };
 }
 
 async function collect(
@@ -225,6 +233,23 @@ function imageBlobs(docs: ManifestDocument[]): Descriptor[] {
     for (const d of [doc.manifest.config, ...doc.manifest.layers]) if (!byDigest.has(d.digest)) byDigest.set(d.digest, d);
   }
   return [...byDigest.values()];
+}
+
+function imagesOf(docs: ManifestDocument[]): ImageManifest[] {
+  return docs.flatMap((doc) => (doc.kind === 'manifest' ? [doc.manifest] : []));
+}
+
+/** Each layer's diff_id, from its image's config (read here, its digest checked). */
+async function layerDiffIDs(source: ImageSource, images: ImageManifest[], signal?: AbortSignal): Promise<Map<string, string>> {
+  const byLayer = new Map<string, string>();
+  for (const image of images) {
+    const what = `image config ${image.config.digest}`;
+    if (image.config.size > maxConfigSize) throw new LighterError('INVALID_INPUT', `The ${what} claims ${image.config.size} bytes; configs are far smaller`);
+    const parts: Buffer[] = [];
+    for await (const chunk of await verifiedBlob(source, image.config, signal, () => {})) parts.push(chunk as Buffer);
+    diffIDsOf(Buffer.concat(parts), image.layers, what).forEach((id, i) => byLayer.set(image.layers[i].digest, id));
+  }
+  return byLayer;
 }
 
 function dedupe(descriptors: Descriptor[]): Descriptor[] {

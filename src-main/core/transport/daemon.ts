@@ -137,7 +137,8 @@ export class DaemonDestination extends ArchiveDestination {
         loaded.catch(() => undefined);
         return DockerArchiveWriter.onSink(new StreamSink(body, () => loaded, signal), { signal });
       },
-      { acceptsIndex: false, addRoot: (writer, top) => (writer as DockerArchiveWriter).addImage([tag], top) },
+      // The engine loads what it is given: every diffID is checked before the archive's end goes out.
+      { acceptsIndex: false, verifiesDiffIDs: true, addRoot: (writer, top) => (writer as DockerArchiveWriter).addImage([tag], top) },
     );
     this.archiveStreamNeeds = { verified: true, names: [tag] };
     // Finding and probing the engine overlaps with reading the source (failures surface on use).

@@ -78,6 +78,11 @@ export interface DestinationCapabilities {
   acceptsIndex: boolean;
   /** Writes blobs one after another (a tar stream); the copy engine then stages parallel downloads. */
   sequentialBlobs: boolean;
+  /**
+   * Every layer is also checked against its config's diff_id (compressed layers decompressed on
+   * the way) before commit: for destinations that load what they get (an engine).
+   */
+  verifiesDiffIDs?: boolean;
 }
 
 /**
