@@ -114,10 +114,12 @@ describe.skipIf(!available)('Basic auth (htpasswd)', () => {
   });
 });
 
+const identityToken = 'lighter-test-identity-token-4f1d9c';
+
 describe.skipIf(!available)('Bearer tokens (own token server, real registry)', () => {
   let registry: TestRegistry;
   beforeAll(async () => {
-    registry = await startRegistry({ auth: 'token' });
+    registry = await startRegistry({ auth: 'token', refreshTokens: { [identityToken]: creds.username } });
   });
   afterAll(async () => {
     await registry?.stop();
@@ -158,6 +160,32 @@ describe.skipIf(!available)('Bearer tokens (own token server, real registry)', (
       const digest = await runCliCaptured(['digest', `${registry.host}/tok/app:v1`], env);
       expect(digest.stdout).toMatch(/^sha256:[a-f0-9]{64}\n$/);
       expectNoSecret(bad.stdout, bad.stderr, good.stdout, good.stderr, tags.stdout, tags.stderr, digest.stdout, digest.stderr);
+    } finally {
+      rmSync(config, { recursive: true, force: true });
+    }
+  });
+
+  it('an identity token stored by docker (config.json identitytoken) goes as an OAuth2 refresh-token POST', async () => {
+    const config = tempDir('lighter-docker-config-');
+    try {
+      await pushTestImage(registry.host, 'tok/identity', 'v1', { layers: 1, layerSize: 500, client: { credentials: async () => creds } });
+      const env = { ...process.env, DOCKER_CONFIG: config };
+      const write = (token: string) => writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [registry.host]: { identitytoken: token } } }));
+      write(identityToken);
+      const before = registry.tokenServer!.requests.length;
+      const tags = await runCliCaptured(['tags', `${registry.host}/tok/identity`, '--json'], env);
+      expect(tags.stderr).toBe('');
+      expect(JSON.parse(tags.stdout)).toEqual({ name: `${registry.host}/tok/identity`, tags: ['v1'] });
+      const asked = registry.tokenServer!.requests.slice(before);
+      expect(asked).toEqual([{ scopes: ['repository:tok/identity:pull'], account: creds.username, authenticated: true, refreshToken: true }]);
+      write('a-revoked-identity-token');
+      const refused = await runCliCaptured(['tags', `${registry.host}/tok/identity`, '--json'], env);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/rejected the credentials/);
+      for (const out of [tags.stdout, tags.stderr, refused.stdout, refused.stderr]) {
+        expect(out).not.toContain(identityToken);
+        expect(out).not.toContain('a-revoked-identity-token');
+      }
     } finally {
       rmSync(config, { recursive: true, force: true });
     }

@@ -27,6 +27,8 @@ export interface RegistryOptions {
   users?: Record<string, string>;
   /** Token auth: let anonymous callers pull. */
   anonymousPull?: boolean;
+  /** Token auth: identity (refresh) tokens the token server accepts, as `{ token: account }`. */
+  refreshTokens?: Record<string, string>;
 }
 
 export interface TestRegistry {
@@ -114,7 +116,7 @@ export async function startRegistry(options: RegistryOptions = {}): Promise<Test
     lines.push('auth:', '  htpasswd:', '    realm: lighter-test', `    path: ${join(dir, 'htpasswd')}`);
   }
   if (auth === 'token') {
-    tokenServer = await startTokenServer(dir, { users, anonymousPull: options.anonymousPull });
+    tokenServer = await startTokenServer(dir, { users, anonymousPull: options.anonymousPull, refreshTokens: options.refreshTokens });
     lines.push(
       'auth:',
       '  token:',

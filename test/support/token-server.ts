@@ -12,7 +12,7 @@ export interface TokenServer {
   /** Self-signed certificate of the signing key: the registry's rootcertbundle. */
   certFile: string;
   /** Requests received (scope lists and whether credentials were valid), for assertions. */
-  requests: Array<{ scopes: string[]; account?: string; authenticated: boolean }>;
+  requests: Array<{ scopes: string[]; account?: string; authenticated: boolean; refreshToken?: boolean }>;
   stop(): Promise<void>;
 }
 
@@ -21,11 +21,15 @@ function base64url(data: Buffer | string): string {
 }
 
 /**
- * A small distribution token server: checks Basic credentials against `users`, grants the scopes
- * asked for (anonymous callers get pull only when `anonymousPull`), and signs ES256 JWTs with a
- * key made here, whose self-signed certificate travels in the x5c header.
+ * A small distribution token server: checks Basic credentials against `users` on GET, or an
+ * identity (refresh) token against `refreshTokens` on an OAuth2 POST, grants the scopes asked for
+ * (anonymous callers get pull only when `anonymousPull`), and signs ES256 JWTs with a key made here,
+ * whose self-signed certificate travels in the x5c header.
  */
-export async function startTokenServer(dir: string, options: { users: Record<string, string>; anonymousPull?: boolean; expiresIn?: number }): Promise<TokenServer> {
+export async function startTokenServer(
+  dir: string,
+  options: { users: Record<string, string>; refreshTokens?: Record<string, string>; anonymousPull?: boolean; expiresIn?: number },
+): Promise<TokenServer> {
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const keyFile = join(dir, 'token.key');
   const certFile = join(dir, 'token.crt');
@@ -44,6 +48,22 @@ export async function startTokenServer(dir: string, options: { users: Record<str
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'POST') {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const account = form.get('grant_type') === 'refresh_token' ? options.refreshTokens?.[form.get('refresh_token') ?? ''] : undefined;
+        const scopes = (form.get('scope') ?? '').split(' ').filter(Boolean);
+        requests.push({ scopes, account, authenticated: account !== undefined, refreshToken: true });
+        if (account === undefined) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_grant"}');
+          return;
+        }
+        grant(res, scopes, account, true);
+      });
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
     let account: string | undefined;
@@ -60,6 +80,10 @@ export async function startTokenServer(dir: string, options: { users: Record<str
       authenticated = true;
     }
     requests.push({ scopes, account, authenticated });
+    grant(res, scopes, account, authenticated);
+  }
+
+  function grant(res: ServerResponse, scopes: string[], account: string | undefined, authenticated: boolean): void {
     const access = scopes.flatMap((scope) => {
       const [type, ...rest] = scope.split(':');
       const actions = rest.pop()?.split(',') ?? [];
