@@ -145,6 +145,16 @@ describe('verifyArchive with big compressed layers (hashed from the file, two at
     }
   });
 
+  it('checks big uncompressed layers of a docker save the same way, and catches one flipped byte', async () => {
+    const image = makeImage('plain:1', await bigLayers(), { gzip: false });
+    const bytes = await legacyDockerArchive([image]);
+    const { contents } = await verifyArchive(file(bytes));
+    expect(contents.images[0].layers.map((l) => l.diffID)).toEqual(image.layers.map((l) => l.diffID));
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.indexOf(image.layers[1].stored.subarray(700_000, 700_032)) + 5] ^= 0x01;
+    await expect(verifyArchive(file(flipped))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+  });
+
   it('a layer that decompresses to something else than its diffID is DIGEST_MISMATCH', async () => {
     const image = makeImage('big:1', await bigLayers(), { gzip: true });
     const config = JSON.parse(image.config.toString());
