@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpsAgent } from 'node:https';
-import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 import { LighterError } from '../errors';
 import { parseEngineHost } from './host';
+import { loadDockerode } from './load-dockerode';
 import type { EngineAttempt, EngineCandidate, EngineInfo } from './types';
 
 /** The newest Engine API version this client is written against. */
@@ -94,14 +94,6 @@ export function dockerOptions(candidate: EngineCandidate, env: NodeJS.ProcessEnv
       return { protocol: 'https', host: address.hostname, port: address.port, agent };
     }
   }
-}
-
-// dockerode (with its protobuf and ssh dependencies) takes a noticeable part of a CLI run to load:
-// it is loaded when the first engine is contacted, not when Lighter starts.
-let dockerode: typeof Docker | undefined;
-function loadDockerode(): typeof Docker {
-  dockerode ??= createRequire(import.meta.url)('dockerode') as typeof Docker;
-  return dockerode;
 }
 
 /** A Dockerode for the candidate, API version not yet pinned. */
