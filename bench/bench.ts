@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Lighter against the tools people use today, on one machine, in one run.
  * A random multi-layer image (incompressible) is pushed to a throwaway registry; then
- * registry → docker-archive (lighter copy vs skopeo copy), archive → engine (vs docker load) and
+ * registry → docker-archive (lighter copy vs skopeo copy), archive → engine (vs docker load; an
+ * archive with gzip layers and one written by docker save) and
  * engine → archive (vs docker save) are timed, with the lighter process's peak memory.
  * BENCH_ONLY=registry,load,save picks steps; BENCH_RUNS=N (3) alternates N runs per tool, median wins;
  * BENCH_KEEP=1 keeps the engine, registry and archives until Enter is pressed, for profiling by hand.
@@ -119,15 +120,26 @@ async function main(): Promise<void> {
       await lighter('copy', `docker://${ref}`, `docker-archive:${lighterTar}:${name}`);
     }
     if (only.has('load')) {
+      // Two archives people load: one as Lighter (or skopeo with OCI) writes it from a registry,
+      // layers still gzip, and one as `docker save` writes it, layers plain tar.
+      const savedTar = join(work, 'docker-saved.tar');
+      await dockerCli('load', '-q', '-i', lighterTar);
+      await dockerCli('save', '-o', savedTar, name);
       const removeImage = async () => {
         await dockerCli('image', 'rm', '-f', name).catch(() => undefined);
       };
-      const r = await compare(
-        () => dockerCli('load', '-q', '-i', lighterTar),
-        () => lighter('copy', `docker-archive:${lighterTar}`, `docker-daemon:${name}`),
-        removeImage,
-      );
-      rows.push({ step: 'archive → engine', lighter: r.lighter, other: r.other, otherName: 'docker load', bytes: statSync(lighterTar).size, target: 1.1 });
+      for (const [archive, step] of [
+        [lighterTar, 'archive → engine (gzip)'],
+        [savedTar, 'archive → engine (plain)'],
+      ]) {
+        const r = await compare(
+          () => dockerCli('load', '-q', '-i', archive),
+          () => lighter('copy', `docker-archive:${archive}`, `docker-daemon:${name}`),
+          removeImage,
+        );
+        rows.push({ step, lighter: r.lighter, other: r.other, otherName: 'docker load', bytes: statSync(archive).size, target: 1.1 });
+      }
+      remove(savedTar);
     }
 
     if (only.has('save')) {
