@@ -36,7 +36,8 @@ const { parentPort } = require('node:worker_threads');
 const { openSync, readSync, closeSync } = require('node:fs');
 const { createHash } = require('node:crypto');
 const zlib = require('node:zlib');
-const chunk = 1 << 20;
+const inChunk = 1 << 20;
+const outChunk = 256 << 10;
 parentPort.on('message', (job) => run(job).then((answer) => parentPort.postMessage(answer)));
 async function run({ path, offset, size, gzip, limits }) {
   const fd = openSync(path, 'r');
@@ -44,7 +45,7 @@ async function run({ path, offset, size, gzip, limits }) {
     const stored = createHash('sha256');
     const plain = createHash('sha256');
     let bytes = 0, read = 0, bomb, inflateError;
-    const inflater = gzip ? zlib.createGunzip({ chunkSize: chunk }) : undefined;
+    const inflater = gzip ? zlib.createGunzip({ chunkSize: outChunk }) : undefined;
     const inflated = inflater && new Promise((done) => {
       inflater.on('data', (out) => {
         bytes += out.length;
@@ -58,30 +59,21 @@ async function run({ path, offset, size, gzip, limits }) {
       inflater.on('error', (e) => { inflateError = { code: e.code, message: e.message }; });
       inflater.on('close', done);
     });
-    while (read < size && !bomb && !inflateError) {
-      const buffer = Buffer.allocUnsafe(Math.min(chunk, size - read));
-      const n = readSync(fd, buffer, 0, buffer.length, offset + read);
+    // Two read buffers, each reused once the inflater is done with it: memory stays flat.
+    const buffers = [Buffer.allocUnsafe(inChunk), Buffer.allocUnsafe(inChunk)];
+    const inUse = [undefined, undefined];
+    for (let turn = 0; read < size; turn ^= 1) {
+      if (inUse[turn]) await Promise.race([inUse[turn], inflated]);
+      const n = readSync(fd, buffers[turn], 0, Math.min(inChunk, size - read), offset + read);
       if (n === 0) return { short: true };
-      const piece = buffer.subarray(0, n);
+      const piece = buffers[turn].subarray(0, n);
       read += n;
       stored.update(piece);
-      if (inflater && !inflater.write(piece)) {
-        await new Promise((go) => {
-          const on = () => { inflater.off('drain', on).off('close', on); go(); };
-          inflater.on('drain', on).on('close', on);
-        });
-      }
+      if (inflater && !bomb && !inflateError) inUse[turn] = new Promise((done) => inflater.write(piece, () => done()));
     }
     if (inflater) {
       inflater.end();
       await inflated;
-    }
-    while (read < size) {
-      const buffer = Buffer.allocUnsafe(Math.min(chunk, size - read));
-      const n = readSync(fd, buffer, 0, buffer.length, offset + read);
-      if (n === 0) return { short: true };
-      stored.update(buffer.subarray(0, n));
-      read += n;
     }
     const answer = { digest: 'sha256:' + stored.digest('hex') };
     if (bomb) answer.bomb = bomb;
