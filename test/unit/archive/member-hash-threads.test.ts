@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -45,6 +45,10 @@ describe('hashing tar members on helper threads', () => {
     expect(capped?.decompressed).toMatchObject({ error: { message: 'Layer capped decompresses to more than 2.0 MiB; refusing a likely decompression bomb' } });
   });
 
+  it('passes read errors on as they are', async () => {
+    await expect(hashMemberOnThread({ path: dir, offset: 0, size: 10, compression: 'none', limits: defaultLimits }, 'Layer dir', never)).rejects.toMatchObject({ code: 'EISDIR' });
+  });
+
   it('tells a file that ends before the member does', async () => {
     const { path, offset } = fileWith(gzipped, 'short');
     expect(await hashMemberOnThread({ path, offset, size: gzipped.length + 10_000, compression: 'gzip', limits: defaultLimits }, 'Layer short', never)).toBeUndefined();
@@ -53,10 +57,18 @@ describe('hashing tar members on helper threads', () => {
   it('cancels a job half-way, and the next job gets a fresh thread', async () => {
     const big = randomBytes(48 << 20);
     const member = fileWith(gzipSync(big, { level: 1 }), 'big');
+    const openOnMember = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === member.path;
+      } catch {
+        return false;
+      }
+    }).length;
     const controller = new AbortController();
     const job = hashMemberOnThread({ ...member, compression: 'gzip', limits: defaultLimits }, 'Layer big', controller.signal);
     setTimeout(() => controller.abort(), 5);
     await expect(job).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(openOnMember()).toBe(0); // the stopped thread's file is closed
     const again = await hashMemberOnThread({ ...member, compression: 'gzip', limits: defaultLimits }, 'Layer big', never);
     expect(again?.decompressed).toEqual({ digest: digestOf(big), size: big.length });
   });
