@@ -2,6 +2,7 @@
  * The engine commands of the BUILT `lighter` CLI against the throwaway engine, judged by the docker
  * CLI talking to the same engine. Exact forms and exit codes: scripts depend on them.
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -211,6 +212,15 @@ describe.skipIf(!host)('lighter engine commands (built CLI, real engine)', () =>
     const images = await runBuiltCli(['images'], { DOCKER_HOST: `unix://${missing}`, HOME: home });
     expect(images.code).toBe(1);
     expect(images.stderr).toBe(`lighter images: No container engine reachable: unix://${missing}: no engine socket at ${missing}\n`);
+
+    // An ssh engine that is not there: one line, no Node deprecation notice from the ssh transport.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const ssh = await runBuiltCli(['images'], { DOCKER_HOST: `ssh://nobody@127.0.0.1:${port}`, HOME: home });
+    expect(ssh.code).toBe(1);
+    expect(ssh.stderr).toMatch(new RegExp(`^lighter images: No container engine reachable: ssh://nobody@127\\.0\\.0\\.1:${port}: [^\\n]+\\n$`));
 
     const badHost = await runBuiltCli(['images', '--host', 'http://x'], { HOME: home });
     expect(badHost.code).toBe(2);

@@ -88,8 +88,11 @@ describe.skipIf(!available)('blob and manifest downloads through a faulty networ
     const gets = proxy.log.filter((e) => blobGet.test(`${e.method} ${e.path}`));
     expect(gets).toHaveLength(2);
     expect(gets[0].bytes).toBe(700_000);
-    expect(gets[1].range).toBe('bytes=700000-');
-    expect(proxy.bytesServed(blobGet)).toBe(layer.size);
+    // The reset may destroy bytes the client had not read yet; it asks for exactly what it lacks.
+    const resumedAt = Number(/^bytes=(\d+)-$/.exec(gets[1].range ?? '')?.[1]);
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThanOrEqual(700_000);
+    expect(gets[1].bytes).toBe(layer.size - resumedAt);
   });
 
   it('notices a stall (idle timeout) and resumes', async () => {
@@ -129,12 +132,14 @@ describe.skipIf(!available)('blob and manifest downloads through a faulty networ
     proxy.inject({ match: blobGet, fault: { kind: 'reset', afterBytes: 600_000 } });
     await expect(downloadBlobToFile(client({ retry: { attempts: 1 } }), ref(), layer, dest)).rejects.toMatchObject({ code: 'NETWORK' });
     expect(existsSync(dest)).toBe(false);
-    expect(statSync(`${dest}.partial`).size).toBe(600_000);
+    const kept = statSync(`${dest}.partial`).size; // what the client had read before the reset
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(600_000);
     proxy.clear();
 
     const result = await downloadBlobToFile(client(), ref(), layer, dest);
-    expect(result.resumedFrom).toBe(600_000);
-    expect(proxy.bytesServed(blobGet)).toBe(layer.size - 600_000);
+    expect(result.resumedFrom).toBe(kept);
+    expect(proxy.bytesServed(blobGet)).toBe(layer.size - kept);
     expect(sha(readFileSync(dest))).toBe(layer.digest);
     expect(existsSync(`${dest}.partial`)).toBe(false);
   });

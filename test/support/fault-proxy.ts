@@ -90,11 +90,12 @@ export async function startFaultProxy(upstreamHost: string): Promise<FaultProxy>
             sent += data.length;
             entry.bytes += data.length;
             if (fault.kind === 'reset') {
-              // Let the bytes leave before breaking the connection.
+              // Let the bytes leave, and the client take them, before breaking the connection; a
+              // reset still loses whatever the client had not read yet (as on a real network).
               setTimeout(() => {
                 req.socket.resetAndDestroy();
                 up.destroy();
-              }, 20);
+              }, 200);
             } else {
               up.pause(); // silence: the client's idle timeout must notice
             }
