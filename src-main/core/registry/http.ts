@@ -1,6 +1,7 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
-import { createRequire } from 'node:module';
-import type { Agent } from 'undici';
+import { pipeline } from 'node:stream/promises';
 import { LighterError, isAbortError } from '../errors';
 
 export interface HttpTimeouts {
@@ -55,11 +56,8 @@ const transientCodes = new Set([
   'EPIPE',
   'ETIMEDOUT',
   'ECONNABORTED',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_CLOSED',
+  'LIGHTER_CONNECT_TIMEOUT',
+  'LIGHTER_IDLE_TIMEOUT',
   'EAI_AGAIN',
 ]);
 
@@ -71,7 +69,7 @@ function causeCode(e: unknown): string | undefined {
 /** Turns a socket / TLS / timeout failure into a LighterError; details.retryable says if retrying may help. */
 export function networkError(e: unknown, url: string): LighterError {
   if (e instanceof LighterError) return e;
-  if (isAbortError(e) || causeCode(e) === 'UND_ERR_ABORTED') return new LighterError('CANCELLED', 'Cancelled');
+  if (isAbortError(e)) return new LighterError('CANCELLED', 'Cancelled');
   const code = causeCode(e) ?? 'UNKNOWN';
   const host = safeHost(url);
   if (certificateErrors.has(code)) {
@@ -82,8 +80,8 @@ export function networkError(e: unknown, url: string): LighterError {
     );
   }
   const retryable = transientCodes.has(code);
-  if (code === 'UND_ERR_CONNECT_TIMEOUT') return new LighterError('TIMEOUT', `Timed out connecting to ${host}`, { host, code, retryable });
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') {
+  if (code === 'LIGHTER_CONNECT_TIMEOUT') return new LighterError('TIMEOUT', `Timed out connecting to ${host}`, { host, code, retryable });
+  if (code === 'LIGHTER_IDLE_TIMEOUT') {
     return new LighterError('TIMEOUT', `${host} stopped sending data (stalled)`, { host, code, retryable });
   }
   const reason =
@@ -99,55 +97,110 @@ function safeHost(url: string): string {
   }
 }
 
-type Undici = typeof import('undici');
-let undici: Undici | undefined;
-/** undici loads on first use: commands that never reach a registry start faster without it. */
-function loadUndici(): Undici {
-  undici ??= createRequire(import.meta.url)('undici') as Undici;
-  return undici;
-}
+type Agent = HttpAgent | HttpsAgent;
 
-/** One HTTP exchange, no redirects followed, no retries: those are decided by the caller. */
+/**
+ * One HTTP exchange, no redirects followed, no retries: those are decided by the caller. On Node's
+ * own http and https: connections are kept alive per CA set, a connection that takes too long to
+ * open or goes silent too long is dropped with a TIMEOUT, and a cancelled signal ends both the
+ * request and a body being read with CANCELLED.
+ */
 export class HttpTransport {
   private readonly agents = new Map<string, Agent>();
 
   constructor(readonly timeouts: HttpTimeouts = defaultTimeouts) {}
 
-  private agentFor(ca?: string[]): Agent {
-    const key = ca ? ca.join('') : '';
+  private agentFor(secure: boolean, ca?: string[]): Agent {
+    const key = `${secure}:${ca ? ca.join('') : ''}`;
     let agent = this.agents.get(key);
     if (!agent) {
-      agent = new (loadUndici().Agent)({
-        connect: { timeout: this.timeouts.connectTimeoutMs, ...(ca ? { ca } : {}) },
-        headersTimeout: this.timeouts.idleTimeoutMs,
-        bodyTimeout: this.timeouts.idleTimeoutMs,
-      });
+      agent = secure ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) }) : new HttpAgent({ keepAlive: true });
       this.agents.set(key, agent);
     }
     return agent;
   }
 
-  async send(req: HttpRequest): Promise<HttpResponse> {
+  send(req: HttpRequest): Promise<HttpResponse> {
+    let url: URL;
     try {
-      const res = await loadUndici().request(req.url, {
-        method: req.method,
-        headers: req.headers,
-        body: req.body,
-        signal: req.signal,
-        dispatcher: this.agentFor(req.ca),
-      });
-      // Failures while reading the body are mapped by the reader (see readLimited / blob streams).
-      return { status: res.statusCode, headers: res.headers, body: res.body as HttpResponse['body'], url: req.url };
-    } catch (e) {
-      throw networkError(e, req.url);
+      url = new URL(req.url);
+    } catch {
+      return Promise.reject(new LighterError('INVALID_INPUT', `Not a valid URL: ${req.url}`));
     }
+    const secure = url.protocol === 'https:';
+    const { connectTimeoutMs, idleTimeoutMs } = this.timeouts;
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const request = (secure ? httpsRequest : httpRequest)(url, { method: req.method, headers: req.headers, agent: this.agentFor(secure, req.ca) });
+      let response: IncomingMessage | undefined;
+      /** Ends the exchange: before the answer the request fails, after it the body being read does. */
+      const fail = (error: Error) => {
+        if (response) response.destroy(error);
+        else request.destroy(error);
+      };
+      const onAbort = () => fail(abortError());
+      if (req.signal?.aborted) return reject(new LighterError('CANCELLED', 'Cancelled'));
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+
+      request.once('socket', (socket) => {
+        if (!socket.connecting) return;
+        const timer = setTimeout(() => fail(codedError(connectTimeoutCode, 'connect timeout')), connectTimeoutMs);
+        socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
+      });
+      request.setTimeout(idleTimeoutMs, () => fail(codedError(idleTimeoutCode, 'no data')));
+      request.once('error', (e) => reject(networkError(e, req.url)));
+      request.once('response', (res) => {
+        response = res;
+        res.once('close', () => {
+          req.signal?.removeEventListener('abort', onAbort);
+          request.setTimeout(0);
+        });
+        const body = Object.assign(res, { dump: () => dump(res) });
+        resolve({ status: res.statusCode ?? 0, headers: singleValues(res.headersDistinct), body, url: req.url });
+      });
+
+      if (req.body === undefined) request.end();
+      else if (Buffer.isBuffer(req.body)) request.end(req.body);
+      else pipeline(req.body, request).catch((e: Error) => request.destroy(e));
+    });
   }
 
   async close(): Promise<void> {
     const agents = [...this.agents.values()];
     this.agents.clear();
-    await Promise.all(agents.map((a) => a.close().catch(() => undefined)));
+    for (const agent of agents) agent.destroy();
   }
+}
+
+const connectTimeoutCode = 'LIGHTER_CONNECT_TIMEOUT';
+const idleTimeoutCode = 'LIGHTER_IDLE_TIMEOUT';
+
+function codedError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('Cancelled'), { name: 'AbortError', code: 'ABORT_ERR' });
+}
+
+/** Headers as one string each, or a list when the server sent one several times. */
+function singleValues(headers: NodeJS.Dict<string[]>): HttpResponse['headers'] {
+  const out: HttpResponse['headers'] = {};
+  for (const [name, values] of Object.entries(headers)) if (values) out[name] = values.length === 1 ? values[0] : values;
+  return out;
+}
+
+/** Drops a body: read to its end when small (the connection can serve again), else the connection is closed. */
+function dump(res: IncomingMessage): Promise<void> {
+  if (res.complete || res.destroyed) return Promise.resolve();
+  const length = Number(res.headers['content-length']);
+  if (!(Number.isFinite(length) && length <= 256 * 1024)) {
+    res.destroy();
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    res.once('close', () => resolve());
+    res.resume();
+  });
 }
 
 /** Reads a whole (small) body, failing once it exceeds `limit` bytes. */
