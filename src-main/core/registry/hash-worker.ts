@@ -13,7 +13,7 @@ import { DigestStream } from '../image/digest';
 export const workerMinBytes = 1 << 20;
 const ringBytes = 8 << 20;
 /** The helper is told about new bytes in steps of this size (fewer messages). */
-const announceBytes = 1 << 20;
+const announceBytes = 2 << 20;
 
 const helperSource = `
 const { parentPort } = require('node:worker_threads');
