@@ -17,7 +17,7 @@ import { metadataNames, type ScannedEntry, type ScanResult } from './scan-archiv
 import { encodeHeader, padding } from './tar-header';
 import { tarEnd, tarEntry, type TarEntryToWrite } from './tar-writer';
 import { readTar, shorten, type TarEntry } from './tar-reader';
-import { chunksOf, eachChunk, joinedChunks } from './stream-chunks';
+import { chunksOf, eachChunk } from './stream-chunks';
 
 export interface ArchiveStreamCopyOptions {
   /** Names the copy records (manifest.json, repositories, index.json are rewritten when they differ); undefined keeps the stream's. */
@@ -32,8 +32,6 @@ export interface ArchiveStreamCopyOptions {
 const smallContentSize = 1 << 20;
 const contentBudget = 16 << 20;
 const blobPathPattern = /^blobs\/sha256\/([a-f0-9]{64})$/;
-/** The stream is read in pieces of at least this size (see joinedChunks). */
-const joinBytes = 1 << 20;
 
 function invalid(message: string): LighterError {
   return new LighterError('ARCHIVE_INVALID', message);
@@ -52,7 +50,7 @@ export async function copyArchiveStream(input: AsyncIterable<Buffer>, file: Part
   const entries = new Map<string, ScannedEntry>();
   const budget = { kept: 0 };
   try {
-    for await (const entry of readTar(joinedChunks(counted(input, options.onBytes), joinBytes), { ...limits, signal })) {
+    for await (const entry of readTar(counted(input, options.onBytes), { ...limits, signal })) {
       const path = normalizeMemberPath(entry.path);
       if (path === '') continue;
       addEntry(entries, await copyMember(entry, path, file, { ...options, limits, budget }));

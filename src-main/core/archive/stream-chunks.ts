@@ -83,27 +83,3 @@ export function eachChunk(stream: Readable, handle: (chunk: Buffer) => Promise<u
     });
   });
 }
-
-/**
- * The same bytes in pieces of at least `minBytes` (but the last): a socket hands out reads of a few
- * dozen KiB, and each piece costs its way through a tar reader and a hash; joining them costs one
- * copy and spares thousands of those trips.
- */
-export async function* joinedChunks(source: AsyncIterable<Buffer>, minBytes: number): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of source) {
-    if (size === 0 && chunk.length >= minBytes) {
-      yield chunk;
-      continue;
-    }
-    parts.push(chunk);
-    size += chunk.length;
-    if (size >= minBytes) {
-      yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
-      parts = [];
-      size = 0;
-    }
-  }
-  if (size > 0) yield parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
-}

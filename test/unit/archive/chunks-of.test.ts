@@ -1,7 +1,7 @@
 import { PassThrough, Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { chunksOf, joinedChunks } from '../../../src-main/core/archive/stream-chunks';
+import { chunksOf } from '../../../src-main/core/archive/stream-chunks';
 
 describe('chunksOf', () => {
   it('hands over the pushed buffers themselves, never joined, even to a slow reader', async () => {
@@ -42,36 +42,5 @@ describe('chunksOf', () => {
     stream.write(Buffer.from('a'));
     for await (const _ of chunksOf(stream)) break;
     expect(stream.destroyed).toBe(true);
-  });
-});
-
-describe('joinedChunks', () => {
-  it('joins small pieces into ones of at least the size asked, passes big ones as they are, keeps every byte', async () => {
-    const big = Buffer.alloc(5000, 2);
-    const pieces = [Buffer.alloc(300, 1), Buffer.alloc(300, 1), Buffer.alloc(500, 1), big, Buffer.alloc(700, 3), Buffer.alloc(100, 4)];
-    async function* source() {
-      yield* pieces;
-    }
-    const out: Buffer[] = [];
-    for await (const piece of joinedChunks(source(), 1000)) out.push(piece);
-    expect(out.map((b) => b.length)).toEqual([1100, 5000, 800]);
-    expect(out[1]).toBe(big); // not copied
-    expect(Buffer.concat(out).equals(Buffer.concat(pieces))).toBe(true);
-  });
-
-  it('lets go of its source when the reader stops early', async () => {
-    let released = false;
-    async function* source() {
-      try {
-        for (;;) yield Buffer.alloc(600);
-      } finally {
-        released = true;
-      }
-    }
-    for await (const piece of joinedChunks(source(), 1000)) {
-      expect(piece.length).toBe(1200);
-      break;
-    }
-    expect(released).toBe(true);
   });
 });
