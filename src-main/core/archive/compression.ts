@@ -84,29 +84,19 @@ export class DecompressionGuard extends Transform {
   }
 
   private check(): LighterError | undefined {
-    return decompressionProblem(this.bytes, this.compressedBytes(), this.limits, this.what);
+    const { maxDecompressedBytes, maxCompressionRatio, ratioGraceBytes } = this.limits;
+    if (this.bytes > maxDecompressedBytes) {
+      return new LighterError('ARCHIVE_INVALID', `${this.what} decompresses to more than ${formatBytes(maxDecompressedBytes)}; refusing a likely decompression bomb`);
+    }
+    const compressed = Math.max(1, this.compressedBytes());
+    if (this.bytes > ratioGraceBytes && this.bytes / compressed > maxCompressionRatio) {
+      return new LighterError(
+        'ARCHIVE_INVALID',
+        `${this.what} expands more than ${maxCompressionRatio}:1 (${formatBytes(compressed)} → ${formatBytes(this.bytes)}); refusing a likely decompression bomb`,
+      );
+    }
+    return undefined;
   }
-}
-
-/** The refusal for `bytes` decompressed out of `compressed` when they break the bomb caps; undefined when they do not. */
-export function decompressionProblem(
-  bytes: number,
-  compressedSoFar: number,
-  limits: Pick<ArchiveLimits, 'maxDecompressedBytes' | 'maxCompressionRatio' | 'ratioGraceBytes'>,
-  what: string,
-): LighterError | undefined {
-  const { maxDecompressedBytes, maxCompressionRatio, ratioGraceBytes } = limits;
-  if (bytes > maxDecompressedBytes) {
-    return new LighterError('ARCHIVE_INVALID', `${what} decompresses to more than ${formatBytes(maxDecompressedBytes)}; refusing a likely decompression bomb`);
-  }
-  const compressed = Math.max(1, compressedSoFar);
-  if (bytes > ratioGraceBytes && bytes / compressed > maxCompressionRatio) {
-    return new LighterError(
-      'ARCHIVE_INVALID',
-      `${what} expands more than ${maxCompressionRatio}:1 (${formatBytes(compressed)} → ${formatBytes(bytes)}); refusing a likely decompression bomb`,
-    );
-  }
-  return undefined;
 }
 
 /** Counts bytes flowing through (the compressed side of a guard). */

@@ -5,7 +5,6 @@ import type { Digest } from '../image/digest';
 import { DecompressedHasher } from './content-hasher';
 import type { ArchiveLimits } from './limits';
 import type { ScannedEntry } from './scan-archive';
-import { hashableOnThread, hashMemberOnThread } from './member-hash-threads';
 import { chunksOf } from './stream-chunks';
 import { shorten } from './tar-reader';
 
@@ -15,8 +14,8 @@ export const fileHashMinBytes = 1 << 20;
 /**
  * Compressed members of an uncompressed tar file, hashed as stored and decompressed (their diffIDs)
  * by reading the file at their offsets, two at a time. The scan then moves on at reading speed
- * while layers are hashed side by side — gzip ones wholly on helper threads, others on the main
- * thread and the thread pool — rather than one after another at the speed of one inflate.
+ * while layers decompress side by side on the thread pool, rather than one after another at the
+ * speed of one inflate.
  */
 export class FileMemberHashes {
   private running = 0;
@@ -65,17 +64,8 @@ export class FileMemberHashes {
   }
 
   private async hash(entry: ScannedEntry): Promise<Pick<ScannedEntry, 'digest' | 'decompressed'>> {
-    const what = `Layer ${shorten(entry.path, 80)}`;
-    const hashed = hashableOnThread(entry.compression)
-      ? await hashMemberOnThread({ path: this.path, offset: entry.dataOffset, size: entry.size, compression: entry.compression, limits: this.limits }, what, this.stop.signal)
-      : await this.hashHere(entry, what);
-    if (!hashed) throw new LighterError('ARCHIVE_INVALID', `${this.path} changed while it was read: member ${shorten(entry.path)} is shorter`);
-    return hashed;
-  }
-
-  private async hashHere(entry: ScannedEntry, what: string): Promise<Pick<ScannedEntry, 'digest' | 'decompressed'> | undefined> {
     const stored = createHash('sha256');
-    const decompressed = new DecompressedHasher(entry.compression, this.limits, what);
+    const decompressed = new DecompressedHasher(entry.compression, this.limits, `Layer ${shorten(entry.path, 80)}`);
     let size = 0;
     try {
       const file = createReadStream(this.path, { start: entry.dataOffset, end: entry.dataOffset + entry.size - 1, highWaterMark: 1 << 20, signal: this.stop.signal });
@@ -88,7 +78,7 @@ export class FileMemberHashes {
       decompressed.abort();
       throw e;
     }
-    if (size !== entry.size) return undefined;
+    if (size !== entry.size) throw new LighterError('ARCHIVE_INVALID', `${this.path} changed while it was read: member ${shorten(entry.path)} is shorter`);
     return { digest: `sha256:${stored.digest('hex')}` as Digest, decompressed: await decompressed.finish() };
   }
 }

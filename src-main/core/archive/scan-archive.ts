@@ -174,13 +174,13 @@ async function consumeBody(
     const start = Buffer.concat(head);
     head = [];
     scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
+    if (!options.hashDecompressed || scanned.compression === 'none') return;
     if (options.sideways) {
-      // Hashed from the file (both ways when compressed) while the scan skips on.
+      // Hashed from the file, both ways, while the scan skips on.
       options.sideways.add(scanned);
       handedOff = true;
       return;
     }
-    if (!options.hashDecompressed || scanned.compression === 'none') return;
     hasher = new DecompressedHasher(scanned.compression, options.limits, `Layer ${shorten(scanned.path, 80)}`);
     await hasher.write(start);
   };

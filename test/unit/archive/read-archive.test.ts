@@ -145,7 +145,7 @@ describe('verifyArchive with big compressed layers (hashed from the file, two at
     }
   });
 
-  it('checks big uncompressed layers of a docker save the same way, and catches one flipped byte', async () => {
+  it('checks big uncompressed layers of a docker save (hashed as the scan passes them), and catches one flipped byte', async () => {
     const image = makeImage('plain:1', await bigLayers(), { gzip: false });
     const bytes = await legacyDockerArchive([image]);
     const { contents } = await verifyArchive(file(bytes));
