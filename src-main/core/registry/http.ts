@@ -129,6 +129,7 @@ export class HttpTransport {
     }
     const secure = url.protocol === 'https:';
     const { connectTimeoutMs, idleTimeoutMs } = this.timeouts;
+    if (req.signal?.aborted) return Promise.reject(new LighterError('CANCELLED', 'Cancelled'));
     return new Promise<HttpResponse>((resolve, reject) => {
       const request = (secure ? httpsRequest : httpRequest)(url, { method: req.method, headers: req.headers, agent: this.agentFor(secure, req.ca) });
       let response: IncomingMessage | undefined;
@@ -138,7 +139,6 @@ export class HttpTransport {
         else request.destroy(error);
       };
       const onAbort = () => fail(abortError());
-      if (req.signal?.aborted) return reject(new LighterError('CANCELLED', 'Cancelled'));
       req.signal?.addEventListener('abort', onAbort, { once: true });
 
       request.once('socket', (socket) => {
@@ -147,7 +147,9 @@ export class HttpTransport {
         socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
       });
       request.setTimeout(idleTimeoutMs, () => fail(codedError(idleTimeoutCode, 'no data')));
-      request.once('error', (e) => reject(networkError(e, req.url)));
+      // `on`, not `once`: a socket may fail again after the first error, and an error event nobody
+      // listens to would end the process. Errors after the answer go to its body's reader.
+      request.on('error', (e) => reject(networkError(e, req.url)));
       request.once('response', (res) => {
         response = res;
         res.once('close', () => {
