@@ -149,7 +149,10 @@ export class HttpTransport {
       request.setTimeout(idleTimeoutMs, () => fail(codedError(idleTimeoutCode, 'no data')));
       // `on`, not `once`: a socket may fail again after the first error, and an error event nobody
       // listens to would end the process. Errors after the answer go to its body's reader.
-      request.on('error', (e) => reject(networkError(e, req.url)));
+      request.on('error', (e) => {
+        if (!response) req.signal?.removeEventListener('abort', onAbort);
+        reject(networkError(e, req.url));
+      });
       request.once('response', (res) => {
         response = res;
         res.once('close', () => {

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +103,12 @@ describe('HttpTransport (Node http)', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await expect(transport.send({ method: 'GET', url: `http://127.0.0.1:${port}/` })).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining('connection refused') });
+    const signal = new AbortController().signal;
+    await expect(transport.send({ method: 'GET', url: `http://127.0.0.1:${port}/`, signal })).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining('connection refused') });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0); // a long-lived job signal collects nothing
+    expect(await text((await transport.send({ method: 'GET', url: `${base}/`, signal })).body)).toBe('hello');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 });
