@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { LighterError, isAbortError } from '../errors';
+import { LighterError, cancelled, isAbortError } from '../errors';
 
 export interface HttpTimeouts {
   /** Time allowed to open a connection (TCP + TLS). */
@@ -129,7 +129,7 @@ export class HttpTransport {
     }
     const secure = url.protocol === 'https:';
     const { connectTimeoutMs, idleTimeoutMs } = this.timeouts;
-    if (req.signal?.aborted) return Promise.reject(new LighterError('CANCELLED', 'Cancelled'));
+    if (req.signal?.aborted) return Promise.reject(cancelled());
     return new Promise<HttpResponse>((resolve, reject) => {
       const request = (secure ? httpsRequest : httpRequest)(url, { method: req.method, headers: req.headers, agent: this.agentFor(secure, req.ca) });
       let response: IncomingMessage | undefined;
@@ -138,7 +138,7 @@ export class HttpTransport {
         if (response) response.destroy(error);
         else request.destroy(error);
       };
-      const onAbort = () => fail(abortError());
+      const onAbort = () => fail(cancelled());
       req.signal?.addEventListener('abort', onAbort, { once: true });
 
       request.once('socket', (socket) => {
@@ -181,10 +181,6 @@ const idleTimeoutCode = 'LIGHTER_IDLE_TIMEOUT';
 
 function codedError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
-}
-
-function abortError(): Error {
-  return Object.assign(new Error('Cancelled'), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
 /** Headers as one string each, or a list when the server sent one several times. */
