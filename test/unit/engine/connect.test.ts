@@ -132,14 +132,30 @@ describe('connecting (fake engine for versions this machine cannot run)', () => 
     return path;
   }
 
-  it('asks /version unversioned, then pins the negotiated version on every request', async () => {
+  it('asks /version and /info unversioned, then pins the negotiated version on every request', async () => {
     const path = await fakeEngine({ Version: '29.0.0', ApiVersion: '1.52', MinAPIVersion: '1.44', Os: 'linux', Arch: 'arm64' });
     const { docker, info } = await connectEngine(unix(path));
-    expect(seen[0]).toBe('/version');
+    expect(seen.slice(0, 2).sort()).toEqual(['/info', '/version']);
     expect(info).toMatchObject({ name: 'Docker Engine', version: '29.0.0', apiVersion: newestApiVersion, minApiVersion: '1.44', os: 'linux', arch: 'arm64', operatingSystem: 'Fake OS' });
     expect(apiVersionOf(docker)).toBe(newestApiVersion);
     await docker.listImages();
     expect(seen.at(-1)).toMatch(new RegExp(`^/v${newestApiVersion}/images/json`));
+  });
+
+  it('asks /version and /info at the same time', async () => {
+    const path = join(dir, 'together.sock');
+    // This engine answers neither until both questions are in: asked one after the other, the connect times out.
+    const waiting: (() => void)[] = [];
+    server = createServer((req, res) => {
+      seen.push(req.url ?? '');
+      const body = req.url?.endsWith('/version') ? { Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12' } : { OperatingSystem: 'Both OS' };
+      waiting.push(() => res.end(JSON.stringify(body)));
+      if (waiting.length === 2) waiting.forEach((answer) => answer());
+    });
+    await new Promise<void>((r) => server!.listen(path, r));
+    const { info } = await connectEngine(unix(path), { timeoutMs: 1000 });
+    expect(seen.sort()).toEqual(['/info', '/version']);
+    expect(info).toMatchObject({ version: '20.10.24', apiVersion: '1.41', operatingSystem: 'Both OS' });
   });
 
   it('fails with ENGINE_UNREACHABLE naming the host, and lists every attempt', async () => {
