@@ -12,8 +12,8 @@ import { DigestStream } from '../image/digest';
 /** Smaller blobs are hashed in place: a thread hop costs more than it saves. */
 export const workerMinBytes = 1 << 20;
 const ringBytes = 8 << 20;
-/** The helper is told about new bytes in steps of this size (fewer messages). */
-const announceBytes = 2 << 20;
+/** The helper is told about new bytes each half ring: it hashes one half while the other fills, and wakes rarely. */
+const announceBytes = ringBytes / 2;
 
 const helperSource = `
 const { parentPort } = require('node:worker_threads');

@@ -20,8 +20,8 @@ async function through(verifier: Transform, data: Buffer, piece: number): Promis
 }
 
 describe('WorkerDigestStream', () => {
-  // 9 MiB: the 4 MiB ring wraps twice, and pieces straddle its end.
-  const data = randomBytes(9 * 1024 * 1024 + 12_345);
+  // 17 MiB: the 8 MiB ring wraps twice, and pieces straddle its end and its halves.
+  const data = randomBytes(17 * 1024 * 1024 + 12_345);
 
   it('passes every byte through unchanged and accepts the right digest', async () => {
     for (const piece of [65_536, 1_000_003, 5 << 20]) {
@@ -33,7 +33,7 @@ describe('WorkerDigestStream', () => {
 
   it('fails with DIGEST_MISMATCH when one byte differs, before the stream ends', async () => {
     const bad = Buffer.from(data);
-    bad[7_000_000] ^= 1;
+    bad[15_000_000] ^= 1;
     const verifier = new WorkerDigestStream({ digest: digestOf(data), size: data.length, what: 'layer x' });
     await expect(through(verifier, bad, 65_536)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', message: expect.stringContaining('layer x') });
   });
