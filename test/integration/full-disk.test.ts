@@ -11,7 +11,7 @@ import { runBuiltCli } from '../support/cli';
 import { requireEngine, testDockerEnv } from '../support/engine';
 import { SMALL } from '../support/fixtures';
 import { type PushedImage, pushTestImage, registryAvailable, startRegistry, type TestRegistry } from '../support/registry';
-import { smallDisk, type SmallDisk } from '../support/small-disk';
+import { smallDisk } from '../support/small-disk';
 
 /** Room for a few hundred KB: the test image is ≈1.2 MB of incompressible layers. */
 const tooSmall = 256 * 1024;

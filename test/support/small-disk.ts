@@ -22,7 +22,7 @@ export function smallDisk(bytes: number): SmallDisk | undefined {
   } catch (e) {
     rmSync(path, { recursive: true, force: true });
     const message = `full-disk tests need to mount a small tmpfs (root): ${String((e as { stderr?: Buffer }).stderr ?? e).trim()}`;
-    if (process.env.CI === 'true') throw new Error(message);
+    if (process.env.CI === 'true') throw new Error(message, { cause: e });
     console.warn(`SKIPPING: ${message}`);
     return undefined;
   }
