@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LighterError } from '../errors';
+import { engineError } from '../engine/engine-errors';
 import { ChunkedDecoder } from './http-chunked';
 
 /** What is read of dockerode's connection settings. */
@@ -159,7 +160,8 @@ class ResponseBody extends Readable {
     super({ highWaterMark: 1 << 20 });
     socket.on('data', (chunk: Buffer) => this.accept(chunk));
     socket.once('end', () => this.finish());
-    socket.once('error', (e) => this.destroy(e));
+    // The engine going away part way is the engine's failure, whoever reads the body.
+    socket.once('error', (e) => this.destroy(engineError(e)));
     if (first.length > 0) this.accept(first);
   }
 
@@ -181,7 +183,7 @@ class ResponseBody extends Readable {
     if (this.ended || this.destroyed) return;
     this.ended = true;
     if (this.decoder && !this.decoder.done) {
-      this.destroy(Object.assign(new Error('The engine ended the stream early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+      this.destroy(new LighterError('ENGINE_UNREACHABLE', 'The engine stopped answering: it closed the connection in the middle of its answer'));
       return;
     }
     this.push(null);

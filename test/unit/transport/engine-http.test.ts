@@ -1,0 +1,64 @@
+/**
+ * The raw exchange with an engine, against a fake engine on a unix socket: an engine that goes
+ * away in the middle of a long answer (a save) fails the body with the engine's error, never with
+ * one that blames the data.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { EngineConnection } from '../../../src-main/core/transport/engine-http';
+
+const dir = mkdtempSync(join(tmpdir(), 'lighter-engine-http-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise((r) => (server ? server.close(r) : r(undefined)));
+  server = undefined;
+});
+
+/** An engine that starts a chunked answer, sends one chunk, then does `leave` to the connection. */
+async function leavingEngine(leave: (socket: Socket) => void, over: 'unix' | 'tcp' = 'unix'): Promise<Docker> {
+  server = createServer((socket) => {
+    socket.once('data', () => {
+      socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n');
+      socket.write(`4000\r\n${'x'.repeat(0x4000)}\r\n`, () => setTimeout(() => leave(socket), 20));
+    });
+  });
+  if (over === 'tcp') {
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    return { modem: { protocol: 'http', host: '127.0.0.1', port: (server!.address() as AddressInfo).port } } as unknown as Docker;
+  }
+  const socketPath = join(dir, `engine-${Date.now()}.sock`);
+  await new Promise<void>((r) => server!.listen(socketPath, r));
+  return { modem: { socketPath } } as unknown as Docker;
+}
+
+async function readBody(docker: Docker): Promise<{ bytes: number; error: unknown }> {
+  const connection = (await EngineConnection.open(docker))!;
+  connection.send('GET', '/images/get?names=x');
+  const { status, body } = await connection.response();
+  expect(status).toBe(200);
+  let bytes = 0;
+  try {
+    for await (const chunk of body) bytes += (chunk as Buffer).length;
+  } catch (error) {
+    return { bytes, error };
+  }
+  return { bytes, error: undefined };
+}
+
+describe('an engine that goes away in the middle of its answer', () => {
+  it('closing the connection early: ENGINE_UNREACHABLE, after the bytes that did come', async () => {
+    const { bytes, error } = await readBody(await leavingEngine((socket) => socket.end()));
+    expect(bytes).toBe(0x4000);
+    expect(error).toMatchObject({ code: 'ENGINE_UNREACHABLE', message: 'The engine stopped answering: it closed the connection in the middle of its answer' });
+  });
+
+  it('resetting the connection (an engine on TCP): ENGINE_UNREACHABLE naming the reset', async () => {
+    const { error } = await readBody(await leavingEngine((socket) => socket.resetAndDestroy(), 'tcp'));
+    expect(error).toMatchObject({ code: 'ENGINE_UNREACHABLE', message: expect.stringMatching(/^The engine stopped answering: .*ECONNRESET/) });
+  });
+});
