@@ -2,12 +2,13 @@
  * Copies that break half-way, through the fault proxy in front of a real registry: the destination
  * must stay consistent — no partial file under a final name, the store's index unchanged.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runBuiltCli } from '../support/cli';
+import { builtCliPath, runBuiltCli } from '../support/cli';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy';
 import { type PushedImage, pushTestImage, registryAvailable, startRegistry, type TestRegistry } from '../support/registry';
 
@@ -71,6 +72,40 @@ describe.skipIf(!hasRegistry)('faults during a copy', () => {
     expect(existsSync(tar)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes('partial'))).toEqual([]);
     expect(stageDirs()).toEqual(staged);
+  });
+
+  /** Starts a copy that stalls mid-blob, signals it once stalled; resolves its exit code and stderr. */
+  async function interrupted(destination: string, signal: NodeJS.Signals): Promise<{ code: number | null; stderr: string }> {
+    proxy.inject({ match: blobGet, fault: { kind: 'stall', afterBytes: 100_000 }, times: Infinity });
+    const child = spawn(process.execPath, [builtCliPath, 'copy', `docker://${proxy.host}/faults/app:v1`, destination], { env: { PATH: process.env.PATH, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    for (let waited = 0; !proxy.log.some((e) => e.fault === 'stall' && e.bytes === 100_000); waited += 20) {
+      if (waited > 20_000) throw new Error('the copy never reached the stalled blob');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill(signal);
+    return { code: await exited, stderr };
+  }
+
+  it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s in the middle of an archive copy: "Cancelled", no archive and no temporary file left', async (signal) => {
+    const tar = join(dir, `interrupted-${signal}.tar`);
+    const before = readdirSync(dir).sort();
+    const { code, stderr } = await interrupted(`docker-archive:${tar}`, signal);
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('lighter copy: Cancelled');
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
+  it('SIGTERM in the middle of a copy into the store: "Cancelled", the index unchanged, no partial blob', async () => {
+    const before = storeState();
+    const { code, stderr } = await interrupted('store:app:v1', 'SIGTERM');
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('lighter copy: Cancelled');
+    const after = storeState();
+    expect(after.index).toBe(before.index);
+    expect(after.blobs.filter((b) => !before.blobs.includes(b)).every((b) => image.blobs.has(`sha256:${b}`))).toBe(true);
   });
 
   it('a broken connection is resumed and the copy completes with the right digest', async () => {

@@ -64,19 +64,23 @@ const copy: Command = {
       'bytes',
     );
     const unsubscribe = jobs.subscribe((info) => info.id === job.id && info.state === 'running' && bar.draw(info.progress));
+    // Ctrl-C, a kill (a script's timeout) or a closed terminal cancel the job, which removes what it
+    // had written; a second signal of the same kind ends the process at once.
     const interrupt = () => jobs.cancel(job.id);
-    process.once('SIGINT', interrupt);
+    for (const signal of stopSignals) process.once(signal, interrupt);
     try {
       const done = await jobs.wait(job.id);
       bar.clear();
       if (done.state !== 'succeeded') throw LighterError.fromValue(done.error ?? { code: 'CANCELLED', message: 'Cancelled' });
       writeLine(io.stdout, (done.result as CopyResult).digest);
     } finally {
-      process.off('SIGINT', interrupt);
+      for (const signal of stopSignals) process.off(signal, interrupt);
       unsubscribe();
     }
   },
 };
+
+const stopSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 function describe(io: CliIO, d: PlaceDescription): void {
   const list = (values: string[]) => (values.length ? values.join('\n                ') : '-');
