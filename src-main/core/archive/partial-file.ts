@@ -3,7 +3,12 @@ import { dirname } from 'node:path';
 import { ioError, temporaryName } from './content-sink';
 
 const batchBytes = 1 << 20;
-const writesInFlight = 2;
+/**
+ * Writes queued at once. The main thread is busy receiving and hashing, so it is often late to
+ * start the next write: a deeper queue keeps the thread pool writing meanwhile. Measured against 2,
+ * 8 made registry → archive ≈12% and engine → archive ≈10% faster; 16 gained nothing more.
+ */
+const writesInFlight = 8;
 
 export interface PartialFileOptions {
   /** Flush written data to disk every this many bytes, behind the writer, so the final fsync is short; 0 = never. */
