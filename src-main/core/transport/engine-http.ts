@@ -64,7 +64,9 @@ export class EngineConnection {
   async response(): Promise<EngineResponse> {
     const head = await readHead(this.socket);
     const chunked = /\bchunked\b/i.test(head.headers.get('transfer-encoding') ?? '');
-    return { status: head.status, headers: head.headers, body: new ResponseBody(this.socket, chunked ? new ChunkedDecoder() : undefined, head.rest) };
+    const length = chunked ? undefined : head.headers.get('content-length');
+    const body = new ResponseBody(this.socket, chunked ? new ChunkedDecoder() : undefined, head.rest, length === undefined ? undefined : Number(length));
+    return { status: head.status, headers: head.headers, body };
   }
 
   /** Closes the connection; a request cut short this way is never completed by the engine. */
@@ -151,11 +153,14 @@ export async function responseFailure(status: number, body: Readable): Promise<E
 /** The body as the socket delivers it; destroying it closes the connection. */
 class ResponseBody extends Readable {
   private ended = false;
+  private received = 0;
 
   constructor(
     private readonly socket: Socket,
     private readonly decoder: ChunkedDecoder | undefined,
     first: Buffer,
+    /** Content-Length, when the body is not chunked. */
+    private readonly length?: number,
   ) {
     super({ highWaterMark: 1 << 20 });
     socket.on('data', (chunk: Buffer) => this.accept(chunk));
@@ -174,7 +179,10 @@ class ResponseBody extends Readable {
       return;
     }
     let more = true;
-    for (const piece of pieces) if (piece.length > 0) more = this.push(piece);
+    for (const piece of pieces) {
+      this.received += piece.length;
+      if (piece.length > 0) more = this.push(piece);
+    }
     if (this.decoder?.done) this.finish();
     else if (!more) this.socket.pause();
   }
@@ -182,7 +190,7 @@ class ResponseBody extends Readable {
   private finish(): void {
     if (this.ended || this.destroyed) return;
     this.ended = true;
-    if (this.decoder && !this.decoder.done) {
+    if ((this.decoder && !this.decoder.done) || (this.length !== undefined && this.received < this.length)) {
       this.destroy(new LighterError('ENGINE_UNREACHABLE', 'The engine stopped answering: it closed the connection in the middle of its answer'));
       return;
     }

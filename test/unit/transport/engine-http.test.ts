@@ -19,12 +19,21 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** An engine that starts a chunked answer, sends one chunk, then does `leave` to the connection. */
-async function leavingEngine(leave: (socket: Socket) => void, over: 'unix' | 'tcp' = 'unix'): Promise<Docker> {
+/**
+ * An engine that starts an answer (chunked, or announcing 1 MiB by Content-Length), sends 16 KiB of
+ * it, then does `leave` to the connection.
+ */
+async function leavingEngine(leave: (socket: Socket) => void, over: 'unix' | 'tcp' = 'unix', framing: 'chunked' | 'length' = 'chunked'): Promise<Docker> {
   server = createServer((socket) => {
     socket.once('data', () => {
-      socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n');
-      socket.write(`4000\r\n${'x'.repeat(0x4000)}\r\n`, () => setTimeout(() => leave(socket), 20));
+      const data = 'x'.repeat(0x4000);
+      if (framing === 'chunked') {
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n');
+        socket.write(`4000\r\n${data}\r\n`, () => setTimeout(() => leave(socket), 20));
+      } else {
+        socket.write(`HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nContent-Length: ${1 << 20}\r\n\r\n`);
+        socket.write(data, () => setTimeout(() => leave(socket), 20));
+      }
     });
   });
   if (over === 'tcp') {
@@ -55,6 +64,12 @@ describe('an engine that goes away in the middle of its answer', () => {
     const { bytes, error } = await readBody(await leavingEngine((socket) => socket.end()));
     expect(bytes).toBe(0x4000);
     expect(error).toMatchObject({ code: 'ENGINE_UNREACHABLE', message: 'The engine stopped answering: it closed the connection in the middle of its answer' });
+  });
+
+  it('a body of announced length cut short: ENGINE_UNREACHABLE too', async () => {
+    const { bytes, error } = await readBody(await leavingEngine((socket) => socket.end(), 'unix', 'length'));
+    expect(bytes).toBe(0x4000);
+    expect(error).toMatchObject({ code: 'ENGINE_UNREACHABLE' });
   });
 
   it('resetting the connection (an engine on TCP): ENGINE_UNREACHABLE naming the reset', async () => {
