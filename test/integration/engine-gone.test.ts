@@ -36,18 +36,19 @@ const kill = () => {
 };
 /** Starts the engine again on the same data, once the killed processes are really gone (a new dockerd would wait for the old containerd). */
 const restart = async () => {
-  for (const deadline = Date.now() + 20_000; killed.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+  const deadline = Date.now() + 20_000;
+  while (killed.some((pid) => existsSync(`/proc/${pid}`)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   await engine.stop({ keepDir: true });
   engine = await startEngine({ dir: engine.dir, own: true });
 };
 
 /** A job that kills the engine once `after` bytes have gone by. */
 function killAfter(after: number) {
-  let killed = false;
+  let done = false;
   return {
     progress: (p: { current?: number }) => {
-      if (!killed && (p.current ?? 0) >= after) {
-        killed = true;
+      if (!done && (p.current ?? 0) >= after) {
+        done = true;
         kill();
       }
     },
