@@ -52,30 +52,7 @@ export class DigestStream extends Transform {
 
   override _flush(callback: TransformCallback): void {
     this.result = `sha256:${this.hash.digest('hex')}`;
-    const expected = this.expected;
-    if (expected) {
-      const what = expected.what ?? 'blob';
-      if (expected.size !== undefined && expected.size >= 0 && expected.size !== this.bytes) {
-        callback(
-          new LighterError('DIGEST_MISMATCH', `Size mismatch for ${what} ${expected.digest}: expected ${expected.size} bytes, got ${this.bytes}`, {
-            expected: expected.digest,
-            expectedSize: expected.size,
-            actualSize: this.bytes,
-          }),
-        );
-        return;
-      }
-      if (this.result !== expected.digest) {
-        callback(
-          new LighterError('DIGEST_MISMATCH', `Digest mismatch for ${what}: expected ${expected.digest}, got ${this.result}`, {
-            expected: expected.digest,
-            actual: this.result,
-          }),
-        );
-        return;
-      }
-    }
-    callback();
+    callback(this.expected ? verification(this.expected, this.result, this.bytes) : null);
   }
 
   /** The digest of everything that passed; only after the stream ended. */
@@ -83,4 +60,20 @@ export class DigestStream extends Transform {
     if (!this.result) throw new Error('DigestStream.digest() called before the stream ended');
     return this.result;
   }
+}
+
+/** What is wrong with `bytes` bytes hashing to `actual` where `expected` was due: a DIGEST_MISMATCH, or null. */
+export function verification(expected: { digest: string; size?: number; what?: string }, actual: string, bytes: number): LighterError | null {
+  const what = expected.what ?? 'blob';
+  if (expected.size !== undefined && expected.size >= 0 && expected.size !== bytes) {
+    return new LighterError('DIGEST_MISMATCH', `Size mismatch for ${what} ${expected.digest}: expected ${expected.size} bytes, got ${bytes}`, {
+      expected: expected.digest,
+      expectedSize: expected.size,
+      actualSize: bytes,
+    });
+  }
+  if (actual !== expected.digest) {
+    return new LighterError('DIGEST_MISMATCH', `Digest mismatch for ${what}: expected ${expected.digest}, got ${actual}`, { expected: expected.digest, actual });
+  }
+  return null;
 }
