@@ -61,6 +61,8 @@ export function createDecompressor(kind: Compression, what = 'archive'): Duplex 
   }
 }
 
+export type DecompressionLimits = Pick<ArchiveLimits, 'maxDecompressedBytes' | 'maxCompressionRatio' | 'ratioGraceBytes'>;
+
 /**
  * Passes decompressed bytes through and fails with ARCHIVE_INVALID once the output passes the
  * absolute cap, or the ratio to the compressed bytes read so far passes the ratio cap.
@@ -70,7 +72,7 @@ export class DecompressionGuard extends Transform {
 
   constructor(
     private readonly compressedBytes: () => number,
-    private readonly limits: Pick<ArchiveLimits, 'maxDecompressedBytes' | 'maxCompressionRatio' | 'ratioGraceBytes'>,
+    private readonly limits: DecompressionLimits,
     private readonly what: string,
   ) {
     super();
@@ -78,25 +80,26 @@ export class DecompressionGuard extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
-    const problem = this.check();
+    const problem = decompressionProblem(this.bytes, this.compressedBytes(), this.limits, this.what);
     if (problem) callback(problem);
     else callback(null, chunk);
   }
+}
 
-  private check(): LighterError | undefined {
-    const { maxDecompressedBytes, maxCompressionRatio, ratioGraceBytes } = this.limits;
-    if (this.bytes > maxDecompressedBytes) {
-      return new LighterError('ARCHIVE_INVALID', `${this.what} decompresses to more than ${formatBytes(maxDecompressedBytes)}; refusing a likely decompression bomb`);
-    }
-    const compressed = Math.max(1, this.compressedBytes());
-    if (this.bytes > ratioGraceBytes && this.bytes / compressed > maxCompressionRatio) {
-      return new LighterError(
-        'ARCHIVE_INVALID',
-        `${this.what} expands more than ${maxCompressionRatio}:1 (${formatBytes(compressed)} → ${formatBytes(this.bytes)}); refusing a likely decompression bomb`,
-      );
-    }
-    return undefined;
+/** Why `decompressed` bytes out of `compressed` in are refused as a likely bomb; undefined while within the caps. */
+export function decompressionProblem(decompressed: number, compressed: number, limits: DecompressionLimits, what: string): LighterError | undefined {
+  const { maxDecompressedBytes, maxCompressionRatio, ratioGraceBytes } = limits;
+  if (decompressed > maxDecompressedBytes) {
+    return new LighterError('ARCHIVE_INVALID', `${what} decompresses to more than ${formatBytes(maxDecompressedBytes)}; refusing a likely decompression bomb`);
   }
+  const input = Math.max(1, compressed);
+  if (decompressed > ratioGraceBytes && decompressed / input > maxCompressionRatio) {
+    return new LighterError(
+      'ARCHIVE_INVALID',
+      `${what} expands more than ${maxCompressionRatio}:1 (${formatBytes(input)} → ${formatBytes(decompressed)}); refusing a likely decompression bomb`,
+    );
+  }
+  return undefined;
 }
 
 /** Counts bytes flowing through (the compressed side of a guard). */

@@ -4,6 +4,7 @@ import { LighterError } from '../errors';
 import type { Digest } from '../image/digest';
 import { DecompressedHasher } from './content-hasher';
 import type { ArchiveLimits } from './limits';
+import { hashMemberOffThread } from './member-hash-thread';
 import type { ScannedEntry } from './scan-archive';
 import { chunksOf } from './stream-chunks';
 import { shorten } from './tar-reader';
@@ -12,10 +13,10 @@ import { shorten } from './tar-reader';
 export const fileHashMinBytes = 1 << 20;
 
 /**
- * Compressed members of an uncompressed tar file, hashed as stored and decompressed (their diffIDs)
- * by reading the file at their offsets, two at a time. The scan then moves on at reading speed
- * while layers decompress side by side on the thread pool, rather than one after another at the
- * speed of one inflate.
+ * Big members of an uncompressed tar file, hashed as stored and, when compressed, decompressed
+ * (their diffIDs) by reading the file at their offsets, two at a time. The scan then moves on at
+ * reading speed while layers are hashed side by side: plain and gzip ones on a helper thread (see
+ * member-hash-thread.ts), others on this one with their decoders.
  */
 export class FileMemberHashes {
   private running = 0;
@@ -64,8 +65,14 @@ export class FileMemberHashes {
   }
 
   private async hash(entry: ScannedEntry): Promise<Pick<ScannedEntry, 'digest' | 'decompressed'>> {
+    if (entry.compression === 'none' || entry.compression === 'gzip') {
+      const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: entry.compression === 'gzip' };
+      const hashes = await hashMemberOffThread(member, this.limits, layerWhat(entry), this.stop.signal);
+      if (hashes.size !== entry.size) throw shorter(this.path, entry);
+      return { digest: hashes.digest, decompressed: hashes.decompressed };
+    }
     const stored = createHash('sha256');
-    const decompressed = new DecompressedHasher(entry.compression, this.limits, `Layer ${shorten(entry.path, 80)}`);
+    const decompressed = new DecompressedHasher(entry.compression, this.limits, layerWhat(entry));
     let size = 0;
     try {
       const file = createReadStream(this.path, { start: entry.dataOffset, end: entry.dataOffset + entry.size - 1, highWaterMark: 1 << 20, signal: this.stop.signal });
@@ -78,7 +85,15 @@ export class FileMemberHashes {
       decompressed.abort();
       throw e;
     }
-    if (size !== entry.size) throw new LighterError('ARCHIVE_INVALID', `${this.path} changed while it was read: member ${shorten(entry.path)} is shorter`);
+    if (size !== entry.size) throw shorter(this.path, entry);
     return { digest: `sha256:${stored.digest('hex')}` as Digest, decompressed: await decompressed.finish() };
   }
+}
+
+function layerWhat(entry: ScannedEntry): string {
+  return `Layer ${shorten(entry.path, 80)}`;
+}
+
+function shorter(path: string, entry: ScannedEntry): LighterError {
+  return new LighterError('ARCHIVE_INVALID', `${path} changed while it was read: member ${shorten(entry.path)} is shorter`);
 }

@@ -91,7 +91,7 @@ export async function scanTarStream(input: AsyncIterable<Buffer>, file: { path: 
 }
 
 /**
- * `membersFrom`: the uncompressed tar file the input comes from. Big compressed members are then
+ * `membersFrom`: the uncompressed tar file the input comes from. Big members are then
  * hashed from it on the side (FileMemberHashes) while the scan reads on.
  */
 async function scanTar(input: AsyncIterable<Buffer>, what: string, options: ScanOptions & { membersFrom?: string }, onChunk: (entries: number) => void): Promise<Map<string, ScannedEntry>> {
@@ -174,13 +174,13 @@ async function consumeBody(
     const start = Buffer.concat(head);
     head = [];
     scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
-    if (!options.hashDecompressed || scanned.compression === 'none') return;
     if (options.sideways) {
-      // Hashed from the file, both ways, while the scan skips on.
+      // Hashed from the file (both ways when compressed) while the scan skips on.
       options.sideways.add(scanned);
       handedOff = true;
       return;
     }
+    if (!options.hashDecompressed || scanned.compression === 'none') return;
     hasher = new DecompressedHasher(scanned.compression, options.limits, `Layer ${shorten(scanned.path, 80)}`);
     await hasher.write(start);
   };

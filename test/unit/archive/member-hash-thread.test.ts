@@ -1,0 +1,98 @@
+/**
+ * Members hashed on the helper thread give what the in-thread hashers give — the same digests, and
+ * for bad gzip data the same errors, word for word — reading the member straight from the file.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DecompressedHasher } from '../../../src-main/core/archive/content-hasher';
+import { resolveLimits, type ArchiveLimits } from '../../../src-main/core/archive/limits';
+import { hashMemberOffThread } from '../../../src-main/core/archive/member-hash-thread';
+
+const dir = mkdtempSync(join(tmpdir(), 'lighter-member-hash-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const sha = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const never = new AbortController().signal;
+
+/** A file with `member` between 1000 bytes of junk on each side, as a member sits inside a tar. */
+function fileWith(member: Buffer): { path: string; offset: number; size: number } {
+  const path = join(dir, `${randomBytes(4).toString('hex')}.tar`);
+  writeFileSync(path, Buffer.concat([randomBytes(1000), member, randomBytes(1000)]));
+  return { path, offset: 1000, size: member.length };
+}
+
+/** What the in-thread hasher makes of the same bytes. */
+async function inThread(data: Buffer, limits: ArchiveLimits, what: string) {
+  const hasher = new DecompressedHasher('gzip', limits, what);
+  for (let at = 0; at < data.length; at += 1 << 20) await hasher.write(data.subarray(at, at + (1 << 20)));
+  return hasher.finish();
+}
+
+describe('hashMemberOffThread', () => {
+  it('hashes a gzip member as stored and inflated, like the in-thread hasher', async () => {
+    const plain = randomBytes(3 << 20);
+    const gzip = gzipSync(plain, { level: 1 });
+    const member = fileWith(gzip);
+    const hashes = await hashMemberOffThread({ ...member, gzip: true }, resolveLimits(), 'Layer x', never);
+    expect(hashes).toEqual({ digest: sha(gzip), size: gzip.length, decompressed: { digest: sha(plain), size: plain.length } });
+    expect(hashes.decompressed).toEqual(await inThread(gzip, resolveLimits(), 'Layer x'));
+  });
+
+  it('hashes a plain member as stored only, and several at once', async () => {
+    const members = [randomBytes(2 << 20), randomBytes(1 << 20), randomBytes(5)];
+    const results = await Promise.all(members.map((m) => hashMemberOffThread({ ...fileWith(m), gzip: false }, resolveLimits(), 'Layer x', never)));
+    expect(results).toEqual(members.map((m) => ({ digest: sha(m), size: m.length })));
+  });
+
+  it('corrupt gzip: the stored digest still, and the same ARCHIVE_INVALID as in-thread for the inflated side', async () => {
+    const gzip = gzipSync(Buffer.alloc(4 << 20, 7));
+    gzip.fill(0xff, 40, 400);
+    const hashes = await hashMemberOffThread({ ...fileWith(gzip), gzip: true }, resolveLimits(), 'Layer y', never);
+    expect(hashes.digest).toBe(sha(gzip));
+    const expected = await inThread(gzip, resolveLimits(), 'Layer y');
+    expect(expected).toMatchObject({ error: { code: 'ARCHIVE_INVALID' } });
+    expect(hashes.decompressed).toEqual(expected);
+    expect((hashes.decompressed as { error: Error }).error.message).toMatch(/^Layer y is not valid compressed data/);
+  });
+
+  it('a gzip member cut short fails the inflated side as in-thread', async () => {
+    const gzip = gzipSync(randomBytes(2 << 20)).subarray(0, 1 << 20);
+    const hashes = await hashMemberOffThread({ ...fileWith(gzip), gzip: true }, resolveLimits(), 'Layer z', never);
+    expect(hashes.decompressed).toEqual(await inThread(gzip, resolveLimits(), 'Layer z'));
+    expect((hashes.decompressed as { error: Error }).error.message).toMatch(/unexpected end of file/);
+  });
+
+  it('a decompression bomb is refused under the caps given, with the in-thread message', async () => {
+    const bomb = gzipSync(Buffer.alloc(64 << 20));
+    const limits = resolveLimits({ ratioGraceBytes: 1 << 20, maxCompressionRatio: 100 });
+    const hashes = await hashMemberOffThread({ ...fileWith(bomb), gzip: true }, limits, 'Layer b', never);
+    const error = (hashes.decompressed as { error: Error }).error;
+    expect(error).toMatchObject({ code: 'ARCHIVE_INVALID' });
+    expect(error.message).toMatch(/^Layer b expands more than 100:1 \(.* → .*\); refusing a likely decompression bomb$/);
+    const capped = await hashMemberOffThread({ ...fileWith(bomb), gzip: true }, resolveLimits({ maxDecompressedBytes: 8 << 20 }), 'Layer b', never);
+    expect((capped.decompressed as { error: Error }).error.message).toBe('Layer b decompresses to more than 8.0 MiB; refusing a likely decompression bomb');
+    expect(capped.digest).toBe(sha(bomb));
+  });
+
+  it('a file that got shorter gives the bytes found; a missing file fails with its own error', async () => {
+    const member = fileWith(randomBytes(2 << 20));
+    truncateSync(member.path, member.offset + 1234);
+    const hashes = await hashMemberOffThread({ ...member, gzip: false }, resolveLimits(), 'Layer s', never);
+    expect(hashes.size).toBe(1234);
+    await expect(hashMemberOffThread({ ...member, path: join(dir, 'gone.tar'), gzip: false }, resolveLimits(), 'Layer s', never)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('a cancelled signal stops it with CANCELLED', async () => {
+    const member = fileWith(gzipSync(randomBytes(16 << 20), { level: 1 }));
+    const stop = new AbortController();
+    const hashing = hashMemberOffThread({ ...member, gzip: true }, resolveLimits(), 'Layer c', stop.signal);
+    stop.abort();
+    await expect(hashing).rejects.toMatchObject({ code: 'CANCELLED' });
+    stop.abort();
+    await expect(hashMemberOffThread({ ...member, gzip: true }, resolveLimits(), 'Layer c', stop.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
