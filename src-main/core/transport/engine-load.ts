@@ -7,7 +7,7 @@ import { chunksOf } from '../archive/stream-chunks';
 import { EngineConnection, responseFailure } from './engine-http';
 
 export interface LoadOptions {
-  /** The body's exact length when known (sent as Content-Length; chunked otherwise). */
+  /** The body's exact length when known: a body of another length fails before its end goes out. */
   size?: number;
   signal?: AbortSignal;
   onBytes?: (bytes: number) => void;
@@ -35,23 +35,26 @@ export async function loadIntoEngine(docker: Docker, body: Readable, options: Lo
   };
   signal?.addEventListener('abort', stop, { once: true });
   try {
-    const chunked = options.size === undefined;
-    connection.send('POST', '/images/load?quiet=1', {
-      'Content-Type': 'application/x-tar',
-      ...(chunked ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': options.size! }),
-    });
+    // Chunked even when the length is known, as the docker CLI sends it: dockerd 20.10 took ≈2 s
+    // longer to load a 604 MB archive sent with a Content-Length (measured with curl both ways).
+    connection.send('POST', '/images/load?quiet=1', { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' });
     const reply = readReply(connection);
-    // A refusal while the body is still going out stops the sending.
-    reply.catch(() => connection.destroy());
+    // A refusal while the body is still going out stops the sending, and is what is reported.
+    let refusal: unknown;
+    reply.catch((r: unknown) => {
+      refusal = r;
+      connection.destroy();
+    });
     try {
-      await sendBody(connection, body, chunked, options);
+      await sendBody(connection, body, options);
     } catch (e) {
       connection.destroy();
       if (signal?.aborted) throw cancelled();
+      if (refusal instanceof LighterError) throw refusal;
       if (e instanceof LighterError) throw e; // the body's own failure (the file changed): ours to report
       // The engine may have stopped reading because it refused the tar: its reason is the better message.
-      const refusal = await reply.then(() => undefined, (r: unknown) => r);
-      throw refusal instanceof LighterError ? refusal : engineError(e);
+      const late = await reply.then(() => undefined, (r: unknown) => r);
+      throw late instanceof LighterError ? late : engineError(e);
     }
     try {
       await reply;
@@ -66,20 +69,21 @@ export async function loadIntoEngine(docker: Docker, body: Readable, options: Lo
   }
 }
 
-async function sendBody(connection: EngineConnection, body: Readable, chunked: boolean, options: LoadOptions): Promise<void> {
+async function sendBody(connection: EngineConnection, body: Readable, options: LoadOptions): Promise<void> {
   let sent = 0;
   for await (const chunk of chunksOf(body)) {
     if (options.signal?.aborted) throw cancelled();
-    if (chunked) await connection.write(Buffer.from(`${chunk.length.toString(16)}\r\n`));
+    await connection.write(Buffer.from(`${chunk.length.toString(16)}\r\n`));
     await connection.write(chunk);
-    if (chunked) await connection.write(Buffer.from('\r\n'));
+    await connection.write(Buffer.from('\r\n'));
     sent += chunk.length;
     options.onBytes?.(chunk.length);
   }
+  // Without its last chunk the engine never has a complete body, so it loads nothing.
   if (options.size !== undefined && sent !== options.size) {
     throw new LighterError('INTERNAL', `The image tar held ${sent} bytes where ${options.size} were announced`);
   }
-  if (chunked) await connection.write(Buffer.from('0\r\n\r\n'));
+  await connection.write(Buffer.from('0\r\n\r\n'));
 }
 
 /** The engine's verdict: a status other than 200, or an error line, fails with the engine's message. */

@@ -94,24 +94,37 @@ const body = randomBytes(3 * 1024 * 1024 + 123);
 const chunks = (data: Buffer) => Readable.from([data.subarray(0, 1 << 20), data.subarray(1 << 20, 2 << 20), data.subarray(2 << 20)]);
 
 describe('loadIntoEngine over the engine socket', () => {
-  it('sends the body as it is with its length, under the API version, and resolves on a clean reply', async () => {
+  it('sends the body as it is, chunked as the docker CLI sends it, under the API version, and resolves on a clean reply', async () => {
     const engine = await fakeEngine(loaded);
     let counted = 0;
     await loadIntoEngine(engine.docker, chunks(body), { size: body.length, onBytes: (n) => (counted += n) });
     const received = await engine.received;
     expect(received.head).toMatch(/^POST \/v1\.41\/images\/load\?quiet=1 HTTP\/1\.1\r\n/);
-    expect(received.head).toMatch(new RegExp(`Content-Length: ${body.length}`, 'i'));
+    expect(received.head).toMatch(/Transfer-Encoding: chunked/i);
+    expect(received.head).not.toMatch(/Content-Length/i);
+    expect(received.cut).toBe(false);
     expect(received.body.equals(body)).toBe(true);
     expect(counted).toBe(body.length);
   });
 
-  it('sends a body of unknown length chunked', async () => {
+  it('sends a body of unknown length the same way', async () => {
     const engine = await fakeEngine(loaded);
     await loadIntoEngine(engine.docker, chunks(body));
     const received = await engine.received;
     expect(received.head).toMatch(/Transfer-Encoding: chunked/i);
     expect(received.cut).toBe(false);
     expect(received.body.equals(body)).toBe(true);
+  });
+
+  it('a body longer or shorter than announced fails, and the engine never gets the end of it', async () => {
+    for (const size of [body.length - 1, body.length + 1]) {
+      const engine = await fakeEngine(loaded, Infinity);
+      const error = await loadIntoEngine(engine.docker, chunks(body), { size }).catch((e: unknown) => e);
+      expect((error as LighterError).message).toBe(`The image tar held ${body.length} bytes where ${size} were announced`);
+      const received = await engine.received;
+      expect(received.cut).toBe(true);
+      expect(received.body.equals(body)).toBe(true);
+    }
   });
 
   it('an error line in a 200 reply fails the load with the engine\'s message', async () => {
