@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { chunksOf } from '../archive/stream-chunks';
 import { LighterError } from '../errors';
 import { verification } from '../image/digest';
 import type { Descriptor } from '../image/types';
@@ -62,7 +63,7 @@ export function fetchBlob(client: RegistryClient, repo: Repository, descriptor: 
         }
       }
       try {
-        for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        for await (const chunk of chunksOf(res.body)) {
           let data = chunk;
           if (skip > 0) {
             const dropped = Math.min(skip, data.length);
