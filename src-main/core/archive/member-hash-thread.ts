@@ -58,17 +58,20 @@ async function hashMember(job) {
   const file = await open(job.path, 'r');
   const stored = createHash('sha256');
   const inflated = job.gzip ? inflater(job.limits) : undefined;
+  // Read buffers are reused once hashed (and, for gzip, once inflated): no fresh memory per read.
+  const free = [];
   let size = 0;
   try {
     while (size < job.size) {
       if (stopped.has(job.id)) return { cancelled: true };
-      const buffer = Buffer.allocUnsafe(Math.min(1 << 20, job.size - size));
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, job.offset + size);
+      const buffer = free.pop() || Buffer.allocUnsafe(1 << 20);
+      const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, job.size - size), job.offset + size);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       stored.update(chunk);
       size += bytesRead;
-      if (inflated) await inflated.write(chunk, size);
+      if (inflated) await inflated.write(chunk, size, () => free.push(buffer));
+      else free.push(buffer);
     }
   } finally {
     await file.close();
@@ -95,9 +98,10 @@ function inflater(limits) {
   gunzip.on('error', (e) => fail({ kind: 'zlib', code: e.code, message: e.message }));
   const closed = new Promise((resolve) => gunzip.on('close', resolve));
   return {
-    async write(chunk, total) {
+    async write(chunk, total, done) {
       compressed = total;
-      if (failure || gunzip.write(chunk)) return;
+      if (failure) return;
+      if (gunzip.write(chunk, done)) return;
       await new Promise((resolve) => {
         const settle = () => {
           gunzip.off('drain', settle);
