@@ -63,7 +63,10 @@ async function hashMember(job) {
   let size = 0;
   try {
     while (size < job.size) {
-      if (stopped.has(job.id)) return { cancelled: true };
+      if (stopped.has(job.id)) {
+        if (inflated) inflated.stop();
+        return { cancelled: true };
+      }
       const buffer = free.pop() || Buffer.allocUnsafe(1 << 20);
       const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, job.size - size), job.offset + size);
       if (bytesRead === 0) break;
@@ -73,6 +76,9 @@ async function hashMember(job) {
       if (inflated) await inflated.write(chunk, size, () => free.push(buffer));
       else free.push(buffer);
     }
+  } catch (e) {
+    if (inflated) inflated.stop();
+    throw e;
   } finally {
     await file.close();
   }
@@ -111,6 +117,9 @@ function inflater(limits) {
         gunzip.on('drain', settle);
         gunzip.on('close', settle);
       });
+    },
+    stop() {
+      gunzip.destroy();
     },
     async end(total) {
       compressed = total;
