@@ -85,7 +85,7 @@ async function hashMember(job) {
   return { digest: 'sha256:' + stored.digest('hex'), size, inflated: inflated && (await inflated.end(size)) };
 }
 function inflater(limits) {
-  const gunzip = zlib.createGunzip({ chunkSize: 1 << 20, writableHighWaterMark: 4 << 20 });
+  const gunzip = zlib.createGunzip({ chunkSize: 1 << 20, writableHighWaterMark: 1 << 20 });
   const hash = createHash('sha256');
   let compressed = 0;
   let size = 0;
