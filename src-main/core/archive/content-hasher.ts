@@ -4,6 +4,12 @@ import type { Digest } from '../image/digest';
 import { LighterError } from '../errors';
 import { createDecompressor, DecompressionGuard, describeStreamError, type Compression } from './compression';
 import type { ArchiveLimits } from './limits';
+import { shorten } from './tar-reader';
+
+/** How a layer member is named in errors about its decompressed content. */
+export function layerLabel(path: string): string {
+  return `Layer ${shorten(path, 80)}`;
+}
 
 export type HashOutcome = { digest: Digest; size: number } | { error: unknown };
 

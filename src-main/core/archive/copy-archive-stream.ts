@@ -6,7 +6,7 @@ import { ArchiveMembers } from './archive-members';
 import type { ArchiveContents } from './archive-model';
 import { linkTargetPath, normalizeMemberPath } from './archive-path';
 import { detectCompression, describeStreamError, MAGIC_LENGTH } from './compression';
-import { DecompressedHasher } from './content-hasher';
+import { DecompressedHasher, layerLabel } from './content-hasher';
 import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
 import type { PartialFile } from './partial-file';
 import { checkDiffIDs } from './read-archive';
@@ -146,7 +146,7 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
     head = undefined;
     scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
     if (scanned.compression === 'none') return undefined;
-    decompressed = new DecompressedHasher(scanned.compression, context.limits, `Layer ${shorten(scanned.path, 80)}`);
+    decompressed = new DecompressedHasher(scanned.compression, context.limits, layerLabel(scanned.path));
     return decompressed.write(start);
   };
   const onChunk = (chunk: Buffer): Promise<unknown> | undefined => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { LighterError } from '../errors';
 import type { Digest } from '../image/digest';
-import { DecompressedHasher } from './content-hasher';
+import { DecompressedHasher, layerLabel } from './content-hasher';
 import type { ArchiveLimits } from './limits';
 import { hashMemberOffThread } from './member-hash-thread';
 import type { ScannedEntry } from './scan-archive';
@@ -67,12 +67,12 @@ export class FileMemberHashes {
   private async hash(entry: ScannedEntry): Promise<Pick<ScannedEntry, 'digest' | 'decompressed'>> {
     if (entry.compression === 'none' || entry.compression === 'gzip') {
       const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: entry.compression === 'gzip' };
-      const hashes = await hashMemberOffThread(member, this.limits, layerWhat(entry), this.stop.signal);
+      const hashes = await hashMemberOffThread(member, this.limits, layerLabel(entry.path), this.stop.signal);
       if (hashes.size !== entry.size) throw shorter(this.path, entry);
       return { digest: hashes.digest, decompressed: hashes.decompressed };
     }
     const stored = createHash('sha256');
-    const decompressed = new DecompressedHasher(entry.compression, this.limits, layerWhat(entry));
+    const decompressed = new DecompressedHasher(entry.compression, this.limits, layerLabel(entry.path));
     let size = 0;
     try {
       const file = createReadStream(this.path, { start: entry.dataOffset, end: entry.dataOffset + entry.size - 1, highWaterMark: 1 << 20, signal: this.stop.signal });
@@ -88,10 +88,6 @@ export class FileMemberHashes {
     if (size !== entry.size) throw shorter(this.path, entry);
     return { digest: `sha256:${stored.digest('hex')}` as Digest, decompressed: await decompressed.finish() };
   }
-}
-
-function layerWhat(entry: ScannedEntry): string {
-  return `Layer ${shorten(entry.path, 80)}`;
 }
 
 function shorter(path: string, entry: ScannedEntry): LighterError {

@@ -17,7 +17,7 @@ export interface PartialFileOptions {
 
 /**
  * A file written as `<final>.partial-<random>`: chunks are batched into 1 MiB positional writes
- * (two in flight), flushed to disk behind the writer, fsynced and renamed on commit, removed on abort.
+ * (several in flight), flushed to disk behind the writer, fsynced and renamed on commit, removed on abort.
  */
 export class PartialFile {
   /** Bytes accepted so far: the offset the next chunk lands at. */

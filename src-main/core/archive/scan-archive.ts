@@ -3,7 +3,7 @@ import { LighterError, isAbortError, throwIfAborted } from '../errors';
 import type { Digest } from '../image/digest';
 import { linkTargetPath, normalizeMemberPath } from './archive-path';
 import { detectCompression, describeStreamError, MAGIC_LENGTH, openArchiveStream, type Compression } from './compression';
-import { DecompressedHasher, type HashOutcome } from './content-hasher';
+import { DecompressedHasher, type HashOutcome, layerLabel } from './content-hasher';
 import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
 import { readTar, shorten, type TarEntry } from './tar-reader';
 import { FileMemberHashes, fileHashMinBytes } from './file-member-hashes';
@@ -181,7 +181,7 @@ async function consumeBody(
       return;
     }
     if (!options.hashDecompressed || scanned.compression === 'none') return;
-    hasher = new DecompressedHasher(scanned.compression, options.limits, `Layer ${shorten(scanned.path, 80)}`);
+    hasher = new DecompressedHasher(scanned.compression, options.limits, layerLabel(scanned.path));
     await hasher.write(start);
   };
 
