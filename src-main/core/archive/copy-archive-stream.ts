@@ -7,13 +7,14 @@ import type { ArchiveContents } from './archive-model';
 import { linkTargetPath, normalizeMemberPath } from './archive-path';
 import { detectCompression, describeStreamError, MAGIC_LENGTH } from './compression';
 import { DecompressedHasher, layerLabel } from './content-hasher';
+import { FileMemberHashes, fileHashMinBytes } from './file-member-hashes';
 import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
 import type { PartialFile } from './partial-file';
 import { checkDiffIDs } from './read-archive';
 import { readDockerSide } from './read-docker';
 import { readOciSide } from './read-oci';
 import { nameFiles, retagMetadata } from './retag-metadata';
-import { metadataNames, type ScannedEntry, type ScanResult } from './scan-archive';
+import { checkBlobName, metadataNames, type ScannedEntry, type ScanResult } from './scan-archive';
 import { encodeHeader, padding } from './tar-header';
 import { tarEnd, tarEntry, type TarEntryToWrite } from './tar-writer';
 import { readTar, shorten, type TarEntry } from './tar-reader';
@@ -31,7 +32,6 @@ export interface ArchiveStreamCopyOptions {
 /** Small members kept in memory for the final check (configs, manifests); others are read back from the file. */
 const smallContentSize = 1 << 20;
 const contentBudget = 16 << 20;
-const blobPathPattern = /^blobs\/sha256\/([a-f0-9]{64})$/;
 
 function invalid(message: string): LighterError {
   return new LighterError('ARCHIVE_INVALID', message);
@@ -43,25 +43,33 @@ function invalid(message: string): LighterError {
  * compressed — against the config's diff_ids), the name files are rewritten when `names` differ,
  * and at the end the archive is read back from what was hashed, under the same rules as any archive
  * read. Returns the archive as the reader sees it; the caller commits or aborts the file.
+ *
+ * Big members (layers) are hashed from the file once written, on helper threads (FileMemberHashes):
+ * the thread receiving the stream then only copies, and keeps up with the engine.
  */
 export async function copyArchiveStream(input: AsyncIterable<Buffer>, file: PartialFile, options: ArchiveStreamCopyOptions = {}): Promise<ArchiveContents> {
   const limits = resolveLimits(options.limits);
   const { signal } = options;
   const entries = new Map<string, ScannedEntry>();
   const budget = { kept: 0 };
+  const sideways = new FileMemberHashes(file.tempPath, limits);
+  const delegated: ScannedEntry[] = [];
   try {
     for await (const entry of readTar(counted(input, options.onBytes), { ...limits, signal })) {
       const path = normalizeMemberPath(entry.path);
       if (path === '') continue;
-      addEntry(entries, await copyMember(entry, path, file, { ...options, limits, budget }));
+      addEntry(entries, await copyMember(entry, path, file, { ...options, limits, budget, sideways, delegated }));
     }
+    await file.write(tarEnd());
+    await file.flush();
+    await sideways.finish();
   } catch (e) {
+    await sideways.abort();
     if (signal?.aborted || isAbortError(e)) throw cancelled();
     throw describeStreamError(e, 'The image stream');
   }
-  await file.write(tarEnd());
-  await file.flush();
   throwIfAborted(signal);
+  delegated.forEach(checkBlobName);
   return readCopied({ path: file.tempPath, compression: 'none', fileSize: file.position, entries }, limits, signal);
 }
 
@@ -87,7 +95,13 @@ async function* counted(input: AsyncIterable<Buffer>, onBytes?: (bytes: number) 
   }
 }
 
-type CopyContext = ArchiveStreamCopyOptions & { limits: ArchiveLimits; budget: { kept: number } };
+type CopyContext = ArchiveStreamCopyOptions & {
+  limits: ArchiveLimits;
+  budget: { kept: number };
+  /** Hashes big members from the file; `delegated` lists them, to be checked once it finished. */
+  sideways: FileMemberHashes;
+  delegated: ScannedEntry[];
+};
 
 async function copyMember(entry: TarEntry, path: string, file: PartialFile, context: CopyContext): Promise<ScannedEntry> {
   const header = { path, mode: entry.mode & 0o7777, mtime: entry.mtime };
@@ -130,28 +144,32 @@ async function readAll(entry: TarEntry): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** Copies a file member's data unchanged, hashing it as stored and, when compressed, as decompressed. */
+/**
+ * Copies a file member's data unchanged, hashing it as stored and, when compressed, as decompressed:
+ * small ones here, big ones from the file once they are in it (their digests are then filled in by
+ * the time `context.sideways` finishes).
+ */
 async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFile, context: CopyContext): Promise<void> {
   const { signal } = context;
-  const hash = createHash('sha256');
   const keep = entry.size <= smallContentSize && context.budget.kept + entry.size <= contentBudget;
   if (keep) context.budget.kept += entry.size;
+  const hash = keep || entry.size < fileHashMinBytes ? createHash('sha256') : undefined;
   const kept: Buffer[] = [];
   let head: Buffer[] | undefined = [];
   let headBytes = 0;
   let decompressed: DecompressedHasher | undefined;
-  /** Once the first bytes are in: compressed data is also fed to a decompressing hasher. */
+  /** Once the first bytes are in: compressed data hashed here is also fed to a decompressing hasher. */
   const decide = (): Promise<void> | undefined => {
     const start = Buffer.concat(head!);
     head = undefined;
     scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
-    if (scanned.compression === 'none') return undefined;
+    if (scanned.compression === 'none' || !hash) return undefined;
     decompressed = new DecompressedHasher(scanned.compression, context.limits, layerLabel(scanned.path));
     return decompressed.write(start);
   };
   const onChunk = (chunk: Buffer): Promise<unknown> | undefined => {
     if (signal?.aborted) throw cancelled();
-    hash.update(chunk);
+    hash?.update(chunk);
     if (keep) kept.push(chunk);
     let decompressing: Promise<void> | undefined;
     if (head) {
@@ -170,20 +188,21 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
     if (head) await decide();
     if (file.position - scanned.dataOffset !== entry.size) throw invalid(`Archive entry "${shorten(scanned.path)}" ends before its data does`);
     await file.write(padding(entry.size));
-    scanned.digest = `sha256:${hash.digest('hex')}`;
   } catch (e) {
     decompressed?.abort();
     throw e;
   }
+  if (!hash) {
+    // Readable from the file once the writes so far have landed.
+    await file.flush();
+    context.sideways.add(scanned);
+    context.delegated.push(scanned);
+    return;
+  }
+  scanned.digest = `sha256:${hash.digest('hex')}`;
   if (keep) scanned.content = Buffer.concat(kept);
   if (decompressed) scanned.decompressed = await decompressed.finish();
-  const blobHex = blobPathPattern.exec(scanned.path)?.[1];
-  if (blobHex && scanned.digest !== `sha256:${blobHex}`) {
-    throw new LighterError('DIGEST_MISMATCH', `Blob ${scanned.path} does not match its name: its content hashes to ${scanned.digest}`, {
-      expected: `sha256:${blobHex}`,
-      actual: scanned.digest,
-    });
-  }
+  checkBlobName(scanned);
 }
 
 /** One promise for whichever of these are pending; undefined when none is. */

@@ -134,7 +134,8 @@ async function scanTar(input: AsyncIterable<Buffer>, what: string, options: Scan
   return entries;
 }
 
-function checkBlobName(scanned: ScannedEntry): void {
+/** A member under blobs/sha256/ must hash to its name. */
+export function checkBlobName(scanned: ScannedEntry): void {
   const blobHex = blobPathPattern.exec(scanned.path)?.[1];
   if (blobHex && scanned.digest !== `sha256:${blobHex}`) {
     throw new LighterError('DIGEST_MISMATCH', `Blob ${scanned.path} does not match its name: its content hashes to ${scanned.digest}`, {

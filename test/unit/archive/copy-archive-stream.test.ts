@@ -126,17 +126,23 @@ describe('copyArchiveStream', () => {
       expect((await failure(copy(flipped))).code).toBe('DIGEST_MISMATCH');
     }
 
-    const gz = makeImage('app:1', [await randomLayer()], { docker: true, gzip: true });
-    gz.layers[0].stored = gzipSync(await randomLayer()); // a valid gzip layer, but not the one the config names
-    const error = await failure(copy(await legacyDockerArchive([gz])));
-    expect(error.code).toBe('DIGEST_MISMATCH');
-    expect(error.message).toMatch(/diff_id/);
+    // Small layers are hashed as they stream by, big ones (≥ 1 MiB) from the file once written: both.
+    for (const [files, bytesEach] of [[2, 2048], [3, 1 << 20]]) {
+      const gz = makeImage('app:1', [await randomLayer(files, bytesEach)], { docker: true, gzip: true });
+      expect((await copy(await legacyDockerArchive([gz]))).contents.images[0].layers[0].diffIDVerified).toBe(true);
+      gz.layers[0].stored = gzipSync(await randomLayer(files, bytesEach)); // a valid gzip layer, but not the one the config names
+      const error = await failure(copy(await legacyDockerArchive([gz])));
+      expect(error.code).toBe('DIGEST_MISMATCH');
+      expect(error.message).toMatch(/diff_id/);
 
-    const oci = makeImage('app:1', [await randomLayer()]);
-    const named = await ociArchive([oci]);
-    const blob = Buffer.from(named);
-    blob[blob.indexOf(oci.layers[0].stored) + 100] ^= 1;
-    expect((await failure(copy(blob))).code).toBe('DIGEST_MISMATCH');
+      const oci = makeImage('app:1', [await randomLayer(files, bytesEach)]);
+      const named = await ociArchive([oci]);
+      const blob = Buffer.from(named);
+      blob[blob.indexOf(oci.layers[0].stored) + 100] ^= 1;
+      const mismatch = await failure(copy(blob));
+      expect(mismatch.code).toBe('DIGEST_MISMATCH');
+      expect(mismatch.message).toMatch(/does not match its name/);
+    }
     expect(leftovers()).toEqual([]);
   });
 
