@@ -8,6 +8,7 @@ import type { HashOutcome } from './content-hasher';
  * Hashes members of a tar file on a helper thread, which reads the file itself: the bytes as stored
  * and, for gzip members, inflated (a layer's diffID). The main thread, busy feeding an engine the
  * same file, then pays nothing per byte; on two cores a gzip archive reached the engine 0.3–0.5 s sooner.
+ * The thread works synchronously (no thread-pool round trip per chunk for reads or zlib): 0.3 s sooner again.
  */
 
 export interface MemberToHash {
@@ -40,7 +41,7 @@ interface Reply {
 const helperSource = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { open } = require('node:fs/promises');
+const { openSync, readSync, closeSync } = require('node:fs');
 const zlib = require('node:zlib');
 const running = new Set();
 const stopped = new Set();
@@ -54,78 +55,78 @@ parentPort.on('message', (m) => {
       stopped.delete(m.id);
     });
 });
+// The thread's own work is done synchronously (reads, hashing, inflating): no thread-pool round trip
+// per chunk. Every 8 MiB it lets messages in, so a cancel is seen.
+const turn = () => new Promise((resolve) => setImmediate(resolve));
 async function hashMember(job) {
-  const file = await open(job.path, 'r');
+  const file = openSync(job.path, 'r');
   const stored = createHash('sha256');
   const inflated = job.gzip ? inflater(job.limits) : undefined;
-  // Read buffers are reused once hashed (and, for gzip, once inflated): no fresh memory per read.
-  const free = [];
+  const buffer = Buffer.allocUnsafe(1 << 20);
   let size = 0;
   try {
-    while (size < job.size) {
-      if (stopped.has(job.id)) {
-        if (inflated) inflated.stop();
-        return { cancelled: true };
-      }
-      const buffer = free.pop() || Buffer.allocUnsafe(1 << 20);
-      const { bytesRead } = await file.read(buffer, 0, Math.min(buffer.length, job.size - size), job.offset + size);
+    for (let chunks = 1; size < job.size; chunks++) {
+      if (chunks % 8 === 0) await turn();
+      if (stopped.has(job.id)) return { cancelled: true };
+      const bytesRead = readSync(file, buffer, 0, Math.min(buffer.length, job.size - size), job.offset + size);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       stored.update(chunk);
       size += bytesRead;
-      if (inflated) await inflated.write(chunk, size, () => free.push(buffer));
-      else free.push(buffer);
+      if (inflated) inflated.write(chunk, size);
     }
-  } catch (e) {
-    if (inflated) inflated.stop();
-    throw e;
+    return { digest: 'sha256:' + stored.digest('hex'), size, inflated: inflated && inflated.end(size) };
   } finally {
-    await file.close();
+    closeSync(file);
+    if (inflated) inflated.close();
   }
-  return { digest: 'sha256:' + stored.digest('hex'), size, inflated: inflated && (await inflated.end(size)) };
 }
+// Gunzip driven through its handle, the way zlib's own *Sync functions drive it, into one reused
+// output buffer: memory stays at 1 MiB whatever the ratio, and the bomb check runs per buffer.
 function inflater(limits) {
-  const gunzip = zlib.createGunzip({ chunkSize: 1 << 20, writableHighWaterMark: 1 << 20 });
+  const gunzip = zlib.createGunzip();
+  gunzip.on('error', () => {}); // read synchronously from gunzip.errored below
+  const out = Buffer.allocUnsafe(1 << 20);
   const hash = createHash('sha256');
-  let compressed = 0;
   let size = 0;
   let failure;
-  const fail = (f) => {
-    if (failure) return;
-    failure = f;
-    gunzip.destroy();
+  const run = (flush, input, compressed) => {
+    let at = 0;
+    let left = input.length;
+    for (;;) {
+      gunzip._handle.writeSync(flush, input, at, left, out, 0, out.length);
+      if (gunzip.destroyed) {
+        const e = gunzip.errored;
+        failure = { kind: 'zlib', code: e && e.code, message: String((e && e.message) || e) };
+        return;
+      }
+      const [outLeft, inLeft] = gunzip._writeState;
+      const produced = out.length - outLeft;
+      if (produced > 0) {
+        hash.update(out.subarray(0, produced));
+        size += produced;
+        const ratio = size > limits.ratioGraceBytes && size / Math.max(1, compressed) > limits.maxCompressionRatio;
+        if (size > limits.maxDecompressedBytes || ratio) {
+          failure = { kind: 'bomb', compressed, decompressed: size };
+          return;
+        }
+      }
+      at += left - inLeft;
+      left = inLeft;
+      // Room left in the output: zlib took all it wanted (input it left is padding past the end).
+      if (outLeft !== 0) return;
+    }
   };
-  gunzip.on('data', (out) => {
-    hash.update(out);
-    size += out.length;
-    const ratio = size > limits.ratioGraceBytes && size / Math.max(1, compressed) > limits.maxCompressionRatio;
-    if (size > limits.maxDecompressedBytes || ratio) fail({ kind: 'bomb', compressed, decompressed: size });
-  });
-  gunzip.on('error', (e) => fail({ kind: 'zlib', code: e.code, message: e.message }));
-  const closed = new Promise((resolve) => gunzip.on('close', resolve));
   return {
-    async write(chunk, total, done) {
-      compressed = total;
-      if (failure) return;
-      if (gunzip.write(chunk, done)) return;
-      await new Promise((resolve) => {
-        const settle = () => {
-          gunzip.off('drain', settle);
-          gunzip.off('close', settle);
-          resolve();
-        };
-        gunzip.on('drain', settle);
-        gunzip.on('close', settle);
-      });
+    write(chunk, total) {
+      if (!failure) run(zlib.constants.Z_NO_FLUSH, chunk, total);
     },
-    stop() {
-      gunzip.destroy();
-    },
-    async end(total) {
-      compressed = total;
-      if (!failure) gunzip.end();
-      await closed;
+    end(total) {
+      if (!failure) run(zlib.constants.Z_FINISH, Buffer.alloc(0), total);
       return failure ? { failure } : { digest: 'sha256:' + hash.digest('hex'), size };
+    },
+    close() {
+      gunzip.close();
     },
   };
 }

@@ -42,6 +42,15 @@ describe('hashMemberOffThread', () => {
     expect(hashes.decompressed).toEqual(await inThread(gzip, resolveLimits(), 'Layer x'));
   });
 
+  it('inflates several gzip members in a row, zero padding after them, and data that expands several times per read', async () => {
+    const letters = Buffer.from(randomBytes(6 << 20).map((b) => 97 + (b & 3))); // ≈4:1, several output buffers per 1 MiB read
+    const parts = [gzipSync(letters.subarray(0, 4 << 20)), gzipSync(letters.subarray(4 << 20)), Buffer.alloc(3000)];
+    const gzip = Buffer.concat(parts);
+    const hashes = await hashMemberOffThread({ ...fileWith(gzip), gzip: true }, resolveLimits(), 'Layer m', never);
+    expect(hashes.decompressed).toEqual({ digest: sha(letters), size: letters.length });
+    expect(hashes.decompressed).toEqual(await inThread(gzip, resolveLimits(), 'Layer m'));
+  });
+
   it('hashes a plain member as stored only, and several at once', async () => {
     const members = [randomBytes(2 << 20), randomBytes(1 << 20), randomBytes(5)];
     const results = await Promise.all(members.map((m) => hashMemberOffThread({ ...fileWith(m), gzip: false }, resolveLimits(), 'Layer x', never)));
