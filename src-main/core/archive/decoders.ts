@@ -1,14 +1,17 @@
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { Decompress as ZstdDecompress } from 'fzstd';
-import unbzip2Stream from 'unbzip2-stream';
+import type { Decompress as ZstdDecompress } from 'fzstd';
+import type unbzip2Stream from 'unbzip2-stream';
 import { LighterError } from '../errors';
 import { formatBytes } from './limits';
 import { SyncDecoderStream } from './sync-decoder';
 import { XzDecoderStream, describeXzFailure } from './xz-decoder';
 
 // In-process decoders for the compressions `docker load` accepts besides gzip. All pure JS or WASM:
-// a decompressor found on PATH never sees untrusted input.
+// a decompressor found on PATH never sees untrusted input. Each loads on first use: most archives
+// need none of them, and loading all three took ≈20 ms of every start.
+const load = createRequire(import.meta.url);
 
 type ZstdFactory = () => Duplex;
 const nativeZstd = (zlib as unknown as { createZstdDecompress?: ZstdFactory }).createZstdDecompress;
@@ -49,7 +52,8 @@ class PortableZstdDecoder extends SyncDecoderStream {
 
   constructor(private readonly what: string) {
     super(zstdSlice);
-    this.decoder = new ZstdDecompress((output) => {
+    const { Decompress } = load('fzstd') as { Decompress: typeof ZstdDecompress };
+    this.decoder = new Decompress((output) => {
       this.checkWindow();
       this.burst += output.length;
       if (this.burst > zstdBurstLimit) {
@@ -95,7 +99,7 @@ class Bzip2Decoder extends SyncDecoderStream {
 
   constructor(private readonly what: string) {
     super(1 << 20);
-    this.decoder = unbzip2Stream() as ThroughStream;
+    this.decoder = (load('unbzip2-stream') as typeof unbzip2Stream)() as ThroughStream;
     this.decoder.on('data', (output: Uint8Array) => this.sink(output));
     this.decoder.on('error', (e: unknown) => (this.failure ??= e));
   }

@@ -1,21 +1,26 @@
+import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import { ReadableStream, type ReadableStreamDefaultController, type ReadableStreamDefaultReader } from 'node:stream/web';
-import * as xzModule from 'xz-decompress';
 
 type XzStreamClass = new (compressed: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
 interface XzStreamStatics {
   _contextMutex: { acquire(): Promise<void>; release(): void };
 }
 
-// The package is a UMD bundle: Node's ESM loader exposes it as the default export.
-const XzReadableStream = ((xzModule as { XzReadableStream?: unknown }).XzReadableStream ??
-  (xzModule as unknown as { default: { XzReadableStream: unknown } }).default.XzReadableStream) as XzStreamClass & XzStreamStatics;
+let xzStream: (XzStreamClass & XzStreamStatics) | undefined;
 
-// The library lets only one xz stream run per process at a time: an xz layer inside an xz archive
-// would wait forever for its parent, and so would every xz stream after one that was abandoned.
-// Each stream owns a separate decoder context, so running them side by side is safe. This reaches
-// into a private field: the version is pinned in package.json, and the tests run nested xz streams.
-XzReadableStream._contextMutex = { acquire: async () => {}, release: () => {} };
+/** The decoder's class, loaded on first use: it takes ≈10 ms to load, and most archives are not xz. */
+function xzReadableStream(): XzStreamClass & XzStreamStatics {
+  if (xzStream) return xzStream;
+  const loaded = createRequire(import.meta.url)('xz-decompress') as { XzReadableStream: XzStreamClass & XzStreamStatics };
+  // The library lets only one xz stream run per process at a time: an xz layer inside an xz archive
+  // would wait forever for its parent, and so would every xz stream after one that was abandoned.
+  // Each stream owns a separate decoder context, so running them side by side is safe. This reaches
+  // into a private field: the version is pinned in package.json, and the tests run nested xz streams.
+  loaded.XzReadableStream._contextMutex = { acquire: async () => {}, release: () => {} };
+  xzStream = loaded.XzReadableStream;
+  return xzStream;
+}
 
 /** xz-embedded's status codes (xz.h), as the WASM build reports them. */
 const xzErrors: Record<string, string> = {
@@ -48,7 +53,7 @@ export class XzDecoderStream extends Duplex {
   constructor(private readonly describe: (error: unknown) => Error) {
     super({ readableHighWaterMark: 1 << 20 });
     const compressed = new ReadableStream<Uint8Array>({ pull: (controller) => this.pull(controller) }, { highWaterMark: 0 });
-    this.reader = new XzReadableStream(compressed).getReader() as ReadableStreamDefaultReader<Uint8Array>;
+    this.reader = new (xzReadableStream())(compressed).getReader() as ReadableStreamDefaultReader<Uint8Array>;
   }
 
   /** The decoder asks for input: hand over the chunk written last, or wait for the next write. */
