@@ -8,6 +8,7 @@ import { linkTargetPath, normalizeMemberPath } from './archive-path';
 import { detectCompression, describeStreamError, MAGIC_LENGTH } from './compression';
 import { DecompressedHasher, layerLabel } from './content-hasher';
 import { FileMemberHashes, fileHashMinBytes } from './file-member-hashes';
+import { MemberGrowth } from './member-hash-thread';
 import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
 import type { PartialFile } from './partial-file';
 import { checkDiffIDs } from './read-archive';
@@ -146,8 +147,8 @@ async function readAll(entry: TarEntry): Promise<Buffer> {
 
 /**
  * Copies a file member's data unchanged, hashing it as stored and, when compressed, as decompressed:
- * small ones here, big ones from the file once they are in it (their digests are then filled in by
- * the time `context.sideways` finishes).
+ * small ones here, big ones from the file, close behind the writes as they land (their digests are
+ * then filled in by the time `context.sideways` finishes).
  */
 async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFile, context: CopyContext): Promise<void> {
   const { signal } = context;
@@ -158,12 +159,19 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
   let head: Buffer[] | undefined = [];
   let headBytes = 0;
   let decompressed: DecompressedHasher | undefined;
+  let growth: MemberGrowth | undefined;
   /** Once the first bytes are in: compressed data hashed here is also fed to a decompressing hasher. */
   const decide = (): Promise<void> | undefined => {
     const start = Buffer.concat(head!);
     head = undefined;
     scanned.compression = detectCompression(start.subarray(0, MAGIC_LENGTH));
-    if (scanned.compression === 'none' || !hash) return undefined;
+    if (!hash) {
+      growth = new MemberGrowth();
+      context.sideways.add(scanned, growth);
+      context.delegated.push(scanned);
+      return undefined;
+    }
+    if (scanned.compression === 'none') return undefined;
     decompressed = new DecompressedHasher(scanned.compression, context.limits, layerLabel(scanned.path));
     return decompressed.write(start);
   };
@@ -179,7 +187,12 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
     } else if (decompressed) {
       decompressing = decompressed.write(chunk);
     }
-    return all(decompressing, file.append(chunk));
+    const writing = file.append(chunk);
+    if (writing && growth) {
+      const member = growth;
+      void file.landed().then((at) => member.grow(Math.min(entry.size, at - scanned.dataOffset)));
+    }
+    return all(decompressing, writing);
   };
   try {
     await file.write(encodeHeader({ path: scanned.path, type: 'file', size: entry.size, mode: entry.mode & 0o7777, mtime: entry.mtime, uid: 0, gid: 0, linkname: '' }));
@@ -193,10 +206,9 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
     throw e;
   }
   if (!hash) {
-    // Readable from the file once the writes so far have landed.
+    // Hashed from the file (decide handed it over): its last bytes land now.
     await file.flush();
-    context.sideways.add(scanned);
-    context.delegated.push(scanned);
+    growth?.grow(entry.size);
     return;
   }
   scanned.digest = `sha256:${hash.digest('hex')}`;

@@ -4,7 +4,7 @@ import { LighterError } from '../errors';
 import type { Digest } from '../image/digest';
 import { DecompressedHasher, layerLabel } from './content-hasher';
 import type { ArchiveLimits } from './limits';
-import { hashMemberOffThread } from './member-hash-thread';
+import { hashMemberOffThread, type MemberGrowth } from './member-hash-thread';
 import type { ScannedEntry } from './scan-archive';
 import { chunksOf } from './stream-chunks';
 import { shorten } from './tar-reader';
@@ -30,11 +30,14 @@ export class FileMemberHashes {
     private readonly concurrency = 2,
   ) {}
 
-  /** Fills in `entry.digest` and `entry.decompressed` by the time `finish` resolves. */
-  add(entry: ScannedEntry): void {
+  /**
+   * Fills in `entry.digest` and `entry.decompressed` by the time `finish` resolves. With `growth`,
+   * the member is still being written: it is read only as far as it has grown.
+   */
+  add(entry: ScannedEntry, growth?: MemberGrowth): void {
     const job = this.turn().then(async () => {
       try {
-        Object.assign(entry, await this.hash(entry));
+        Object.assign(entry, await this.hash(entry, growth));
       } finally {
         this.running--;
         this.queue.shift()?.();
@@ -64,13 +67,15 @@ export class FileMemberHashes {
     this.running++;
   }
 
-  private async hash(entry: ScannedEntry): Promise<Pick<ScannedEntry, 'digest' | 'decompressed'>> {
+  private async hash(entry: ScannedEntry, growth?: MemberGrowth): Promise<Pick<ScannedEntry, 'digest' | 'decompressed'>> {
     if (entry.compression === 'none' || entry.compression === 'gzip') {
-      const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: entry.compression === 'gzip' };
+      const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: entry.compression === 'gzip', growth };
       const hashes = await hashMemberOffThread(member, this.limits, layerLabel(entry.path), this.stop.signal);
       if (hashes.size !== entry.size) throw shorter(this.path, entry);
       return { digest: hashes.digest, decompressed: hashes.decompressed };
     }
+    // Other compressions are decoded here, from the whole member.
+    if (growth) await Promise.race([growth.reached(entry.size), aborted(this.stop.signal)]);
     const stored = createHash('sha256');
     const decompressed = new DecompressedHasher(entry.compression, this.limits, layerLabel(entry.path));
     let size = 0;
@@ -88,6 +93,13 @@ export class FileMemberHashes {
     if (size !== entry.size) throw shorter(this.path, entry);
     return { digest: `sha256:${stored.digest('hex')}` as Digest, decompressed: await decompressed.finish() };
   }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    if (signal.aborted) reject(new LighterError('CANCELLED', 'Cancelled'));
+    signal.addEventListener('abort', () => reject(new LighterError('CANCELLED', 'Cancelled')), { once: true });
+  });
 }
 
 function shorter(path: string, entry: ScannedEntry): LighterError {

@@ -17,6 +17,33 @@ export interface MemberToHash {
   offset: number;
   size: number;
   gzip: boolean;
+  /** For a member still being written: how much of it is in the file; the hashing keeps up behind. */
+  growth?: MemberGrowth;
+}
+
+/** How many bytes of a member being written are in the file so far (they only grow). */
+export class MemberGrowth {
+  available = 0;
+  private listener?: (available: number) => void;
+  private waiting: { size: number; resolve: () => void }[] = [];
+
+  grow(available: number): void {
+    if (available <= this.available) return;
+    this.available = available;
+    this.listener?.(available);
+    this.waiting = this.waiting.filter((w) => (w.size <= available ? void w.resolve() : true));
+  }
+
+  /** Called with every later growth (one follower). */
+  follow(listener: ((available: number) => void) | undefined): void {
+    this.listener = listener;
+  }
+
+  /** Resolves once `size` bytes are in the file. */
+  reached(size: number): Promise<void> {
+    if (this.available >= size) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push({ size, resolve }));
+  }
 }
 
 export interface MemberHashes {
@@ -45,14 +72,31 @@ const { openSync, readSync, closeSync } = require('node:fs');
 const zlib = require('node:zlib');
 const running = new Set();
 const stopped = new Set();
+// Members still being written: how much of each is in the file, and who waits for more.
+const readable = new Map();
+const wakers = new Map();
+const wake = (id) => {
+  const resolve = wakers.get(id);
+  wakers.delete(id);
+  if (resolve) resolve();
+};
 parentPort.on('message', (m) => {
-  if (m.cancel) return void (running.has(m.id) && stopped.add(m.id));
+  if (m.cancel) {
+    if (running.has(m.id)) stopped.add(m.id);
+    return wake(m.id);
+  }
+  if (m.grown !== undefined) {
+    if (running.has(m.id)) readable.set(m.id, m.grown);
+    return wake(m.id);
+  }
   running.add(m.id);
+  if (m.readable !== undefined) readable.set(m.id, m.readable);
   hashMember(m)
     .then((r) => parentPort.postMessage({ id: m.id, ...r }), (e) => parentPort.postMessage({ id: m.id, error: { code: e && e.code, message: String((e && e.message) || e) } }))
     .finally(() => {
       running.delete(m.id);
       stopped.delete(m.id);
+      readable.delete(m.id);
     });
 });
 // The thread's own work is done synchronously (reads, hashing, inflating): no thread-pool round trip
@@ -67,8 +111,10 @@ async function hashMember(job) {
   try {
     for (let chunks = 1; size < job.size; chunks++) {
       if (chunks % 8 === 0) await turn();
+      const end = () => Math.min(job.size, readable.has(job.id) ? readable.get(job.id) : job.size);
+      while (!stopped.has(job.id) && size >= end()) await new Promise((resolve) => wakers.set(job.id, resolve));
       if (stopped.has(job.id)) return { cancelled: true };
-      const bytesRead = readSync(file, buffer, 0, Math.min(buffer.length, job.size - size), job.offset + size);
+      const bytesRead = readSync(file, buffer, 0, Math.min(buffer.length, end() - size), job.offset + size);
       if (bytesRead === 0) break;
       const chunk = buffer.subarray(0, bytesRead);
       stored.update(chunk);
@@ -151,9 +197,12 @@ class MemberHashThread {
     signal.addEventListener('abort', stop, { once: true });
     const reply = new Promise<Reply>((resolve) => this.waiting.set(id, resolve));
     if (this.waiting.size === 1) worker.ref();
-    worker.postMessage({ id, ...member, limits: { ...limits } });
+    const { growth, ...job } = member;
+    worker.postMessage({ id, ...job, readable: growth?.available, limits: { ...limits } });
+    growth?.follow((available) => worker.postMessage({ id, grown: available }));
     return reply.then((r) => {
       signal.removeEventListener('abort', stop);
+      growth?.follow(undefined);
       return answer(r, limits, what);
     });
   }

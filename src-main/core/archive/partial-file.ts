@@ -28,6 +28,8 @@ export class PartialFile {
   private batchAt = 0;
   private readonly writing = new Set<Promise<void>>();
   private written = 0;
+  /** The end of the last batch handed to a write. */
+  private appendedTo = 0;
   private synced = 0;
   private syncing?: Promise<void>;
   private failure: unknown;
@@ -78,6 +80,16 @@ export class PartialFile {
     await this.start(buffers, at, buffers.reduce((sum, b) => sum + b.length, 0));
   }
 
+  /**
+   * Resolves with an offset once every byte before it is in the file (readable by others): what was
+   * handed to writes so far, not the batch still being filled. Does not hold up the writer. For files
+   * written in order: a range reserved before it may still be empty.
+   */
+  landed(): Promise<number> {
+    const sent = this.appendedTo;
+    return Promise.all(this.writing).then(() => sent);
+  }
+
   /** Waits until everything accepted so far is in the file (readable by others). */
   async flush(): Promise<void> {
     await this.send();
@@ -121,6 +133,7 @@ export class PartialFile {
     const length = this.batched;
     this.batch = [];
     this.batched = 0;
+    this.appendedTo = this.batchAt + length;
     await this.start(buffers, this.batchAt, length);
   }
 

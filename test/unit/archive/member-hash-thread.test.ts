@@ -3,14 +3,14 @@
  * for bad gzip data the same errors, word for word — reading the member straight from the file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DecompressedHasher } from '../../../src-main/core/archive/content-hasher';
 import { resolveLimits, type ArchiveLimits } from '../../../src-main/core/archive/limits';
-import { hashMemberOffThread } from '../../../src-main/core/archive/member-hash-thread';
+import { hashMemberOffThread, MemberGrowth } from '../../../src-main/core/archive/member-hash-thread';
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-member-hash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -93,6 +93,29 @@ describe('hashMemberOffThread', () => {
     const hashes = await hashMemberOffThread({ ...member, gzip: false }, resolveLimits(), 'Layer s', never);
     expect(hashes.size).toBe(1234);
     await expect(hashMemberOffThread({ ...member, path: join(dir, 'gone.tar'), gzip: false }, resolveLimits(), 'Layer s', never)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('hashes a member still being written only as far as it has grown', async () => {
+    const plain = randomBytes(5 << 20);
+    const gzip = gzipSync(plain, { level: 1 });
+    // The file holds zeros where the member's second half will go: read too early, they would count.
+    const member = fileWith(Buffer.concat([gzip.subarray(0, 2 << 20), Buffer.alloc(gzip.length - (2 << 20))]));
+    const growth = new MemberGrowth();
+    growth.grow(2 << 20);
+    const hashing = hashMemberOffThread({ ...member, gzip: true, growth }, resolveLimits(), 'Layer g', never);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const fd = openSync(member.path, 'r+');
+    writeSync(fd, gzip, 2 << 20, gzip.length - (2 << 20), member.offset + (2 << 20));
+    closeSync(fd);
+    growth.grow(3 << 20);
+    growth.grow(gzip.length);
+    expect(await hashing).toEqual({ digest: sha(gzip), size: gzip.length, decompressed: { digest: sha(plain), size: plain.length } });
+
+    // Waiting for more that never comes: a cancel still ends it.
+    const stop = new AbortController();
+    const waiting = hashMemberOffThread({ ...fileWith(randomBytes(3 << 20)), gzip: false, growth: new MemberGrowth() }, resolveLimits(), 'Layer w', stop.signal);
+    setTimeout(() => stop.abort(), 50);
+    await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
   });
 
   it('a cancelled signal stops it with CANCELLED', async () => {
