@@ -45,8 +45,8 @@ function invalid(message: string): LighterError {
  * and at the end the archive is read back from what was hashed, under the same rules as any archive
  * read. Returns the archive as the reader sees it; the caller commits or aborts the file.
  *
- * Big members (layers) are hashed from the file once written, on helper threads (FileMemberHashes):
- * the thread receiving the stream then only copies, and keeps up with the engine.
+ * Big members (layers) are hashed from the file on helper threads (FileMemberHashes), close behind
+ * the writes as they land: the thread receiving the stream then only copies, and keeps up with the engine.
  */
 export async function copyArchiveStream(input: AsyncIterable<Buffer>, file: PartialFile, options: ArchiveStreamCopyOptions = {}): Promise<ArchiveContents> {
   const limits = resolveLimits(options.limits);
