@@ -136,11 +136,17 @@ export async function readHead(path: string, length = MAGIC_LENGTH): Promise<Buf
   }
 }
 
+/** Why an archive file could not be opened or read: missing (NOT_FOUND) or otherwise unreadable. */
+export function openFailure(e: unknown, path: string): LighterError {
+  const { code, message } = e as NodeJS.ErrnoException;
+  return new LighterError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT', `Cannot open ${path}: ${code ?? message}`);
+}
+
 /** Opens an archive file and undoes its outer compression, detected by magic bytes. */
 export async function openArchiveStream(path: string, options: OpenArchiveOptions = {}): Promise<ArchiveStream> {
   const limits = resolveLimits(options.limits);
   const info = await stat(path).catch((e: NodeJS.ErrnoException) => {
-    throw new LighterError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT', `Cannot open ${path}: ${e.code ?? e.message}`);
+    throw openFailure(e, path);
   });
   if (!info.isFile()) throw new LighterError('INVALID_INPUT', `${path} is not a regular file`);
   const compression = detectCompression(await readHead(path));

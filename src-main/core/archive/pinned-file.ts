@@ -2,7 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LighterError } from '../errors';
-import { ioError } from './content-sink';
+import { openFailure } from './compression';
 
 const chunkSize = 1 << 20;
 
@@ -19,14 +19,14 @@ export class PinnedFile {
   ) {}
 
   static async open(path: string): Promise<PinnedFile> {
-    const handle = await open(path, 'r').catch((e) => {
-      throw ioError(e, path);
+    const handle = await open(path, 'r').catch((e: unknown) => {
+      throw openFailure(e, path);
     });
     try {
       return new PinnedFile(path, handle, await handle.stat({ bigint: true }));
     } catch (e) {
       await handle.close();
-      throw ioError(e, path);
+      throw openFailure(e, path);
     }
   }
 

@@ -22,6 +22,11 @@ async function drain(file: PinnedFile): Promise<{ data: Buffer; error?: unknown 
 describe('PinnedFile', () => {
   const content = randomBytes(2.5 * 1024 * 1024);
 
+  it('a missing file is NOT_FOUND, named as the archive reader names it', async () => {
+    const missing = join(dir, 'missing.tar');
+    await expect(PinnedFile.open(missing)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `Cannot open ${missing}: ENOENT` });
+  });
+
   it('streams the file as it is while it is unchanged', async () => {
     const path = join(dir, 'same.tar');
     writeFileSync(path, content);
