@@ -66,7 +66,7 @@ describe.skipIf(!disk)('a disk that fills up during a copy', () => {
     const failed = await runBuiltCli(['copy', `docker://${image.ref}`, 'store:app:v1'], env({ LIGHTER_STORE: store }));
     expect(failed.code).toBe(1);
     expect(failed.stderr.trim().split('\n')).toHaveLength(1);
-    expect(failed.stderr).toMatch(/^lighter copy: Not enough free space at .*store$/m);
+    expect(failed.stderr).toMatch(/^lighter copy: No space left while writing .*store$/m);
     const listed = await runBuiltCli(['images', '--store', '--json'], env({ LIGHTER_STORE: store }));
     expect(JSON.parse(listed.stdout)).toEqual([]);
 

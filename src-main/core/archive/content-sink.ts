@@ -6,6 +6,7 @@ import { pipeline as pipeCallback, type Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as zlib from 'node:zlib';
 import { LighterError, cancelled } from '../errors';
+import { writeError } from '../write-errors';
 import { createZstdCompressor } from './compression';
 import { PartialFile } from './partial-file';
 import { padding } from './tar-header';
@@ -35,15 +36,6 @@ export interface ContentSink {
 
 export function temporaryName(finalPath: string): string {
   return `${finalPath}.partial-${randomBytes(6).toString('hex')}`;
-}
-
-export function ioError(e: unknown, what: string): unknown {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new LighterError('NO_SPACE', `No space left while writing ${what}`);
-  if (code === 'EFBIG') return new LighterError('NO_SPACE', `${what} is too large for this file system (FAT32 stops at 4 GiB)`);
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return new LighterError('INVALID_INPUT', `Cannot write ${what}: ${code}`);
-  if (code === 'ABORT_ERR') return cancelled();
-  return e;
 }
 
 async function fsyncPath(path: string, flags = 'r'): Promise<void> {
@@ -86,7 +78,7 @@ export class TarFileSink implements ContentSink {
       this.compressed = pipeline(compressor, async (source: AsyncIterable<Buffer>) => {
         for await (const chunk of source) await out.write(chunk);
       }).catch((e) => {
-        this.failure ??= ioError(e, out.finalPath);
+        this.failure ??= writeError(e, out.finalPath);
       });
     }
   }
@@ -209,7 +201,7 @@ export class DirectorySink implements ContentSink {
   static async create(finalPath: string, options: { signal?: AbortSignal } = {}): Promise<DirectorySink> {
     const tempPath = temporaryName(finalPath);
     await mkdir(tempPath, { recursive: false }).catch((e) => {
-      throw ioError(e, finalPath);
+      throw writeError(e, finalPath);
     });
     return new DirectorySink(finalPath, tempPath, options.signal);
   }
@@ -232,7 +224,7 @@ export class DirectorySink implements ContentSink {
         yield chunk;
       }
     }.call(this);
-    await new Promise<void>((resolve, reject) => pipeCallback(counted, out, (e) => (e ? reject(ioError(e, this.finalPath)) : resolve())));
+    await new Promise<void>((resolve, reject) => pipeCallback(counted, out, (e) => (e ? reject(writeError(e, this.finalPath)) : resolve())));
     if (written !== size) throw new LighterError('INVALID_INPUT', `${path}: expected ${size} bytes, got ${written}`);
     this.files.push(target);
   }
@@ -244,7 +236,7 @@ export class DirectorySink implements ContentSink {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new LighterError('CONFLICT', `${this.finalPath} already exists`);
-      throw ioError(e, this.finalPath);
+      throw writeError(e, this.finalPath);
     }
     await fsyncDirectory(dirname(this.finalPath));
   }

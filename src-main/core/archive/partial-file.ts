@@ -1,6 +1,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ioError, temporaryName } from './content-sink';
+import { writeError } from '../write-errors';
+import { temporaryName } from './content-sink';
 
 const batchBytes = 1 << 20;
 /**
@@ -45,7 +46,7 @@ export class PartialFile {
   static async create(finalPath: string, options: PartialFileOptions = {}): Promise<PartialFile> {
     const tempPath = temporaryName(finalPath);
     const handle = await open(tempPath, 'wx').catch((e) => {
-      throw ioError(e, finalPath);
+      throw writeError(e, finalPath);
     });
     return new PartialFile(finalPath, tempPath, handle, options.syncEvery ?? 64 << 20);
   }
@@ -107,7 +108,7 @@ export class PartialFile {
       await this.handle.close();
       await rename(this.tempPath, this.finalPath);
     } catch (e) {
-      throw ioError(e, this.finalPath);
+      throw writeError(e, this.finalPath);
     }
     // Makes the rename durable; not every platform can open a folder, which is fine.
     const folder = await open(dirname(this.finalPath), 'r').catch(() => undefined);
@@ -145,7 +146,7 @@ export class PartialFile {
         this.syncBehind();
       },
       (e) => {
-        this.failure ??= ioError(e, this.finalPath);
+        this.failure ??= writeError(e, this.finalPath);
       },
     );
     this.writing.add(write);

@@ -9,6 +9,7 @@ import { digestHex, isDigest } from '../image/digest';
 import { parseManifestDocument } from '../image/manifest-document';
 import { MediaType } from '../image/media-types';
 import type { Descriptor, ImageIndex } from '../image/types';
+import { writeError } from '../write-errors';
 import { withFileLock } from './lock';
 
 /** The annotation naming an entry of index.json (`oci:DIR:NAME`, or a full reference in the store). */
@@ -88,7 +89,7 @@ export class OciLayout {
     } catch (e) {
       stream.destroy();
       await rm(temp, { force: true });
-      throw diskError(e, this.dir);
+      throw writeError(e, this.dir);
     }
   }
 
@@ -225,14 +226,6 @@ export async function writeAtomic(path: string, data: string | Buffer): Promise<
     await rename(temp, path);
   } catch (e) {
     await rm(temp, { force: true });
-    throw diskError(e, path);
+    throw writeError(e, path);
   }
-}
-
-/** ENOSPC and friends as a NO_SPACE error a person understands. */
-export function diskError(e: unknown, where: string): unknown {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new LighterError('NO_SPACE', `Not enough free space at ${where}`);
-  if (code === 'EROFS') return new LighterError('NO_SPACE', `${where} is read-only`);
-  return e;
 }
