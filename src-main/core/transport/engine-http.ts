@@ -49,14 +49,17 @@ export class EngineConnection {
   }
 
   /**
-   * Writes request body bytes; resolves once the socket has taken them (the buffer may then be
-   * reused) — at once while the socket's queue is short, after it drained otherwise.
+   * Writes request body bytes, several buffers in one system call; resolves once the socket has
+   * taken them (the buffers may then be reused) — at once while the socket's queue is short, after
+   * it drained otherwise.
    */
-  write(chunk: Buffer): Promise<void> {
+  write(...chunks: Buffer[]): Promise<void> {
     const socket = this.socket;
     if (socket.destroyed) return Promise.reject(socket.errored ?? new LighterError('ENGINE_UNREACHABLE', 'The engine closed the connection'));
     return new Promise((resolve, reject) => {
-      socket.write(chunk, (e) => (e ? reject(e) : resolve()));
+      socket.cork();
+      chunks.forEach((chunk, i) => socket.write(chunk, i === chunks.length - 1 ? (e) => (e ? reject(e) : resolve()) : undefined));
+      socket.uncork();
     });
   }
 

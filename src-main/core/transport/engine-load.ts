@@ -13,6 +13,8 @@ export interface LoadOptions {
   onBytes?: (bytes: number) => void;
 }
 
+const crlf = Buffer.from('\r\n');
+
 /** The reply to a load is small ("Loaded image: …"); anything far larger is not a reply. */
 const maxReply = 1 << 20;
 
@@ -73,9 +75,7 @@ async function sendBody(connection: EngineConnection, body: Readable, options: L
   let sent = 0;
   for await (const chunk of chunksOf(body)) {
     if (options.signal?.aborted) throw cancelled();
-    await connection.write(Buffer.from(`${chunk.length.toString(16)}\r\n`));
-    await connection.write(chunk);
-    await connection.write(Buffer.from('\r\n'));
+    await connection.write(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, crlf);
     sent += chunk.length;
     options.onBytes?.(chunk.length);
   }
