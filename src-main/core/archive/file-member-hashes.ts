@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { LighterError } from '../errors';
+import { LighterError, cancelled } from '../errors';
 import type { Digest } from '../image/digest';
 import { DecompressedHasher, layerLabel } from './content-hasher';
 import type { ArchiveLimits } from './limits';
@@ -62,7 +62,7 @@ export class FileMemberHashes {
     if (this.running >= this.concurrency) await new Promise<void>((resolve) => this.queue.push(resolve));
     if (this.stop.signal.aborted) {
       this.queue.shift()?.();
-      throw new LighterError('CANCELLED', 'Cancelled');
+      throw cancelled();
     }
     this.running++;
   }
@@ -95,10 +95,11 @@ export class FileMemberHashes {
   }
 }
 
+/** Fails with CANCELLED once `signal` fires (this instance's own signal: the listener goes with it). */
 function aborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    if (signal.aborted) reject(new LighterError('CANCELLED', 'Cancelled'));
-    signal.addEventListener('abort', () => reject(new LighterError('CANCELLED', 'Cancelled')), { once: true });
+    if (signal.aborted) reject(cancelled());
+    else signal.addEventListener('abort', () => reject(cancelled()), { once: true });
   });
 }
 

@@ -110,11 +110,12 @@ async function hashMember(job) {
   const stored = createHash('sha256');
   const inflated = job.gzip ? inflater(job.limits) : undefined;
   const buffer = Buffer.allocUnsafe(1 << 20);
+  // How far the member may be read now: all of it, or as far as it has been written.
+  const end = () => Math.min(job.size, readable.has(job.id) ? readable.get(job.id) : job.size);
   let size = 0;
   try {
     for (let chunks = 1; size < job.size; chunks++) {
       if (chunks % 8 === 0) await turn();
-      const end = () => Math.min(job.size, readable.has(job.id) ? readable.get(job.id) : job.size);
       while (!stopped.has(job.id) && size >= end()) await new Promise((resolve) => wakers.set(job.id, resolve));
       if (stopped.has(job.id)) return { cancelled: true };
       const bytesRead = readSync(file, buffer, 0, Math.min(buffer.length, end() - size), job.offset + size);
