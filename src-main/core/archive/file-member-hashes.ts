@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { LighterError, cancelled } from '../errors';
 import type { Digest } from '../image/digest';
+import { detectCompression, MAGIC_LENGTH, type Compression } from './compression';
 import { DecompressedHasher, layerLabel } from './content-hasher';
 import type { ArchiveLimits } from './limits';
 import { hashMemberOffThread, type MemberGrowth } from './member-hash-thread';
+import type { TarFileSpan } from './peek-metadata';
 import type { ScannedEntry } from './scan-archive';
 import { chunksOf } from './stream-chunks';
 import { shorten } from './tar-reader';
+
+type Member = Pick<ScannedEntry, 'path' | 'size' | 'dataOffset' | 'compression'>;
+type Hashed = Required<Pick<ScannedEntry, 'compression' | 'digest'>> & Pick<ScannedEntry, 'decompressed'>;
 
 /** Members at least this big are worth a second read of the file; smaller ones are hashed inline. */
 export const fileHashMinBytes = 1 << 20;
@@ -16,13 +22,16 @@ export const fileHashMinBytes = 1 << 20;
  * Big members of an uncompressed tar file, hashed as stored and, when compressed, decompressed
  * (their diffIDs) by reading the file at their offsets, two at a time. The scan then moves on at
  * reading speed while layers are hashed side by side: plain and gzip ones on a helper thread (see
- * member-hash-thread.ts), others on this one with their decoders.
+ * member-hash-thread.ts), others on this one with their decoders. In a complete file whose layout
+ * is known, they can be hashed ahead of the scan (hashAhead).
  */
 export class FileMemberHashes {
   private running = 0;
   private readonly queue: (() => void)[] = [];
   private readonly jobs: Promise<void>[] = [];
   private readonly stop = new AbortController();
+  /** Members hashed ahead of the scan, by where they lie, until the scan reaches them. */
+  private readonly ahead = new Map<string, Promise<Hashed>>();
 
   constructor(
     private readonly path: string,
@@ -35,27 +44,65 @@ export class FileMemberHashes {
    * the member is still being written: it is read only as far as it has grown.
    */
   add(entry: ScannedEntry, growth?: MemberGrowth): void {
-    const job = this.turn().then(async () => {
-      try {
-        Object.assign(entry, await this.hash(entry, growth));
-      } finally {
-        this.running--;
-        this.queue.shift()?.();
-      }
+    const key = spanKey(entry);
+    const early = growth ? undefined : this.ahead.get(key);
+    this.ahead.delete(key);
+    const job = (early ?? this.inTurn(() => this.hash(entry, growth))).then((hashed) => {
+      if (hashed.compression !== entry.compression) throw changed(this.path, entry);
+      entry.digest = hashed.digest;
+      entry.decompressed = hashed.decompressed;
     });
     job.catch(() => this.stop.abort());
     this.jobs.push(job);
   }
 
+  /**
+   * Starts hashing members of a complete file before the scan reaches them (their places known from
+   * its headers): the helpers then work ahead instead of behind the scan, which has nothing left to
+   * wait for at its end. A member the scan finds elsewhere, or never, is hashed for nothing.
+   */
+  hashAhead(files: TarFileSpan[]): void {
+    for (const file of files) {
+      const member = { path: file.path, size: file.size, dataOffset: file.dataOffset, compression: 'none' as Compression };
+      const hashed = this.inTurn(async () => {
+        member.compression = await this.compressionAt(file.dataOffset);
+        return this.hash(member);
+      });
+      hashed.catch(() => undefined); // reported when the scan reaches the member
+      this.ahead.set(spanKey(file), hashed);
+    }
+  }
+
   /** Waits for every member; the first failure throws. */
   async finish(): Promise<void> {
     await Promise.all(this.jobs);
+    await this.abort(); // members hashed ahead that the scan never reached
   }
 
   /** Stops what runs and what waits (the scan failed). */
   async abort(): Promise<void> {
     this.stop.abort();
-    await Promise.allSettled(this.jobs);
+    await Promise.allSettled([...this.jobs, ...this.ahead.values()]);
+  }
+
+  private async inTurn(work: () => Promise<Hashed>): Promise<Hashed> {
+    await this.turn();
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.queue.shift()?.();
+    }
+  }
+
+  private async compressionAt(offset: number): Promise<Compression> {
+    const file = await open(this.path, 'r');
+    try {
+      const { buffer, bytesRead } = await file.read(Buffer.alloc(MAGIC_LENGTH), 0, MAGIC_LENGTH, offset);
+      return detectCompression(buffer.subarray(0, bytesRead));
+    } finally {
+      await file.close();
+    }
   }
 
   private async turn(): Promise<void> {
@@ -67,12 +114,13 @@ export class FileMemberHashes {
     this.running++;
   }
 
-  private async hash(entry: ScannedEntry, growth?: MemberGrowth): Promise<Pick<ScannedEntry, 'digest' | 'decompressed'>> {
-    if (entry.compression === 'none' || entry.compression === 'gzip') {
-      const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: entry.compression === 'gzip', growth };
+  private async hash(entry: Member, growth?: MemberGrowth): Promise<Hashed> {
+    const { compression } = entry;
+    if (compression === 'none' || compression === 'gzip') {
+      const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: compression === 'gzip', growth };
       const hashes = await hashMemberOffThread(member, this.limits, layerLabel(entry.path), this.stop.signal);
       if (hashes.size !== entry.size) throw shorter(this.path, entry);
-      return { digest: hashes.digest, decompressed: hashes.decompressed };
+      return { compression, digest: hashes.digest, decompressed: hashes.decompressed };
     }
     // Other compressions are decoded here, from the whole member.
     if (growth) await Promise.race([growth.reached(entry.size), aborted(this.stop.signal)]);
@@ -91,7 +139,7 @@ export class FileMemberHashes {
       throw e;
     }
     if (size !== entry.size) throw shorter(this.path, entry);
-    return { digest: `sha256:${stored.digest('hex')}` as Digest, decompressed: await decompressed.finish() };
+    return { compression, digest: `sha256:${stored.digest('hex')}` as Digest, decompressed: await decompressed.finish() };
   }
 }
 
@@ -103,6 +151,14 @@ function aborted(signal: AbortSignal): Promise<never> {
   });
 }
 
-function shorter(path: string, entry: ScannedEntry): LighterError {
+function shorter(path: string, entry: Member): LighterError {
   return new LighterError('ARCHIVE_INVALID', `${path} changed while it was read: member ${shorten(entry.path)} is shorter`);
+}
+
+function changed(path: string, entry: Member): LighterError {
+  return new LighterError('ARCHIVE_INVALID', `${path} changed while it was read: member ${shorten(entry.path)} differs`);
+}
+
+function spanKey(member: { dataOffset: number; size: number }): string {
+  return `${member.dataOffset}:${member.size}`;
 }

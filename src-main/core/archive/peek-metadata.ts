@@ -7,18 +7,33 @@ import { BLOCK, decodeHeader, entryTypeOf, isZeroBlock, paddedSize, parsePax, pa
 /** Reads `length` bytes at `position`; fewer at the end of the file. */
 export type ReadAt = (length: number, position: number) => Promise<Buffer>;
 
+/** A regular file in the tar: where its data lies. */
+export interface TarFileSpan {
+  path: string;
+  dataOffset: number;
+  size: number;
+}
+
+export interface PeekedTar {
+  /** manifest.json, index.json, repositories, oci-layout: those present. */
+  metadata: Map<string, Buffer>;
+  /** Every regular file, in the order of the tar. */
+  files: TarFileSpan[];
+}
+
 /**
  * The metadata files (manifest.json, index.json, repositories, oci-layout) of an uncompressed tar
- * file, found by walking its headers and skipping every member's data: a few small reads whatever
- * the archive's size. On the way every header passes the checks the full read makes of structure
+ * file, and where every file's data lies, found by walking its headers and skipping every member's
+ * data: a few small reads whatever the archive's size. On the way every header passes the checks the full read makes of structure
  * (paths, links, entry types, sizes, the end marker), so an archive this accepts holds nothing
  * hostile but possibly wrong bytes, which the full read then catches by their digests. Anything
  * unusual (compressed, malformed, over the limits) gives undefined: the full read then says
  * precisely what is wrong.
  */
-export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: ArchiveLimits): Promise<Map<string, Buffer> | undefined> {
+export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: ArchiveLimits): Promise<PeekedTar | undefined> {
   if (detectCompression(await readAt(MAGIC_LENGTH, 0)) !== 'none') return undefined;
   const found = new Map<string, Buffer>();
+  const files: TarFileSpan[] = [];
   let at = 0;
   let entries = 0;
   let pax: Map<string, string> | undefined;
@@ -28,7 +43,7 @@ export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: Arc
     for (;;) {
       const block = await readAt(BLOCK, at);
       if (block.length < BLOCK) return undefined;
-      if (isZeroBlock(block)) return at === 0 ? undefined : found;
+      if (isZeroBlock(block)) return at === 0 ? undefined : { metadata: found, files };
       if (++entries > limits.maxEntries * 4) return undefined;
       const raw = decodeHeader(block, at);
       const dataAt = at + BLOCK;
@@ -54,6 +69,7 @@ export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: Arc
       else if (type !== 'file' && type !== 'directory') return undefined;
       if (type !== 'file') size = 0;
       if (size > limits.maxEntrySize || dataAt + size > fileSize) return undefined;
+      if (type === 'file') files.push({ path, dataOffset: dataAt, size });
       if (type === 'file' && metadataNames.has(path)) {
         if (size > limits.maxJsonSize) return undefined;
         found.set(path, await readAt(size, dataAt));

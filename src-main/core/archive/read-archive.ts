@@ -8,7 +8,7 @@ import { resolveLimits, type ArchiveLimits } from './limits';
 import { openMemberStream } from './member-stream';
 import { readDockerSide } from './read-docker';
 import { diffIDMismatch, readOciSide } from './read-oci';
-import { scanArchive, scanTarStream, type ScanOptions, type ScanResult } from './scan-archive';
+import { scanArchive, scanTarStream, type ScanOptions, type ScanResult, type TarFile } from './scan-archive';
 
 export type ReadArchiveOptions = Omit<ScanOptions, 'hashDecompressed'>;
 
@@ -33,7 +33,7 @@ export async function verifyArchive(path: string, options: ReadArchiveOptions = 
 /** verifyArchive over the bytes of the uncompressed tar at `file.path` as they pass on their way elsewhere. */
 export async function verifyTarStream(
   input: AsyncIterable<Buffer>,
-  file: { path: string; fileSize: number },
+  file: TarFile,
   options: Omit<ReadArchiveOptions, 'onProgress'> = {},
 ): Promise<{ contents: ArchiveContents; report: VerifyReport }> {
   return verified(await scanTarStream(input, file, { ...options, hashDecompressed: true }), options);

@@ -7,6 +7,7 @@ import { DecompressedHasher, type HashOutcome, layerLabel } from './content-hash
 import { jsonTooLarge, resolveLimits, type ArchiveLimits } from './limits';
 import { readTar, shorten, type TarEntry } from './tar-reader';
 import { FileMemberHashes, fileHashMinBytes } from './file-member-hashes';
+import type { TarFileSpan } from './peek-metadata';
 
 /** Names whose content is always kept in memory (within the JSON cap). */
 export const metadataNames = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
@@ -81,23 +82,38 @@ export async function scanArchive(path: string, options: ScanOptions = {}): Prom
   }
 }
 
+/** An uncompressed tar file being streamed, and where its files lie when known beforehand. */
+export interface TarFile {
+  path: string;
+  fileSize: number;
+  files?: TarFileSpan[];
+}
+
 /**
  * The scan of an uncompressed tar stream that is also being read by someone else (the tar's bytes
- * as they go to an engine); offsets refer to `path`, which holds the same bytes.
+ * as they go to an engine); offsets refer to `path`, which holds the same bytes. Big members of
+ * `files` are hashed from the file at once, ahead of the stream.
  */
-export async function scanTarStream(input: AsyncIterable<Buffer>, file: { path: string; fileSize: number }, options: Omit<ScanOptions, 'onProgress'> = {}): Promise<ScanResult> {
-  const entries = await scanTar(input, 'The archive', { ...options, membersFrom: file.path }, () => {});
+export async function scanTarStream(input: AsyncIterable<Buffer>, file: TarFile, options: Omit<ScanOptions, 'onProgress'> = {}): Promise<ScanResult> {
+  const entries = await scanTar(input, 'The archive', { ...options, membersFrom: file.path, ahead: file.files }, () => {});
   return { path: file.path, compression: 'none', fileSize: file.fileSize, entries };
 }
 
 /**
  * `membersFrom`: the uncompressed tar file the input comes from. Big members are then
- * hashed from it on the side (FileMemberHashes) while the scan reads on.
+ * hashed from it on the side (FileMemberHashes) while the scan reads on; those in `ahead` at once.
  */
-async function scanTar(input: AsyncIterable<Buffer>, what: string, options: ScanOptions & { membersFrom?: string }, onChunk: (entries: number) => void): Promise<Map<string, ScannedEntry>> {
+async function scanTar(
+  input: AsyncIterable<Buffer>,
+  what: string,
+  options: ScanOptions & { membersFrom?: string; ahead?: TarFileSpan[] },
+  onChunk: (entries: number) => void,
+): Promise<Map<string, ScannedEntry>> {
   const limits = resolveLimits(options.limits);
   const entries = new Map<string, ScannedEntry>();
   const onTheSide = options.hashDecompressed && options.membersFrom ? new FileMemberHashes(options.membersFrom, limits) : undefined;
+  // Those the scan will hand to onTheSide whatever else is in the archive (see `keep` below).
+  onTheSide?.hashAhead((options.ahead ?? []).filter((f) => f.size > smallContentSize && !metadataNames.has(f.path)));
   const delegated: ScannedEntry[] = [];
   let buffered = 0;
   try {

@@ -70,14 +70,14 @@ export class ArchiveSource implements ImageSource {
     if (!request.verified || this.contents) return undefined;
     const pinned = await PinnedFile.open(this.path);
     const limits = resolveLimits(this.readOptions.limits);
-    const metadata = await peekMetadata((length, at) => pinned.readAt(length, at), pinned.size, limits).catch(() => undefined);
-    if (!metadata || !namesAsked(metadata, request.names)) {
+    const peeked = await peekMetadata((length, at) => pinned.readAt(length, at), pinned.size, limits).catch(() => undefined);
+    if (!peeked || !namesAsked(peeked.metadata, request.names)) {
       await pinned.close();
       return undefined;
     }
     const { signal } = request;
     const { stream, verified } = withholdTail(pinned.stream(), async (chunks) => {
-      const { contents } = await verifyTarStream(chunks, { path: this.path, fileSize: pinned.size }, { ...this.readOptions, signal });
+      const { contents } = await verifyTarStream(chunks, { path: this.path, fileSize: pinned.size, files: peeked.files }, { ...this.readOptions, signal });
       const image = passableImage(contents, this.ref, request.names);
       if (!image) throw new LighterError('ARCHIVE_INVALID', `${this.path} does not hold the one image its metadata named`);
       let bytes = 0;

@@ -12,7 +12,7 @@ function peek(bytes: Buffer) {
   let reads = 0;
   const readAt = async (length: number, at: number) => (reads++, bytes.subarray(at, at + length));
   // A low depth bound, so a too-deep path fits in a plain header's 100 bytes.
-  return { result: peekMetadata(readAt, bytes.length, resolveLimits({ maxPathDepth: 16 })), reads: () => reads };
+  return { result: peekMetadata(readAt, bytes.length, resolveLimits({ maxPathDepth: 16 })).then((p) => p?.metadata), reads: () => reads };
 }
 
 describe('peekMetadata', () => {
