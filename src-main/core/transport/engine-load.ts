@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { LighterError, cancelled, isAbortError } from '../errors';
 import { engineError } from '../engine/engine-errors';
 import { chunksOf } from '../archive/stream-chunks';
+import { releaseSpentMemory } from '../spent-memory';
 import { EngineConnection, responseFailure } from './engine-http';
 
 export interface LoadOptions {
@@ -58,6 +59,8 @@ export async function loadIntoEngine(docker: Docker, body: Readable, options: Lo
       const late = await reply.then(() => undefined, (r: unknown) => r);
       throw late instanceof LighterError ? late : engineError(e);
     }
+    // The engine now spends seconds on the image; the upload's buffers go back meanwhile.
+    releaseSpentMemory();
     try {
       await reply;
     } catch (e) {

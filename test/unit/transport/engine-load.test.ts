@@ -10,10 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LighterError } from '../../../src-main/core/errors';
+import { releaseSpentMemory } from '../../../src-main/core/spent-memory';
 import { loadIntoEngine, LoadReplyLines } from '../../../src-main/core/transport/engine-load';
 import { ChunkedDecoder } from '../../../src-main/core/transport/http-chunked';
+
+vi.mock('../../../src-main/core/spent-memory', () => ({ releaseSpentMemory: vi.fn() }));
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-engine-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -95,9 +98,17 @@ const chunks = (data: Buffer) => Readable.from([data.subarray(0, 1 << 20), data.
 
 describe('loadIntoEngine over the engine socket', () => {
   it('sends the body as it is, chunked as the docker CLI sends it, under the API version, and resolves on a clean reply', async () => {
-    const engine = await fakeEngine(loaded);
+    // Answered only once the body is whole: by then the upload's buffers were given back, once.
+    const freedBeforeAnswer: boolean[] = [];
+    const engine = await fakeEngine((socket, got) => {
+      freedBeforeAnswer.push(vi.mocked(releaseSpentMemory).mock.calls.length === 1);
+      loaded(socket, got);
+    });
+    vi.mocked(releaseSpentMemory).mockClear();
     let counted = 0;
     await loadIntoEngine(engine.docker, chunks(body), { size: body.length, onBytes: (n) => (counted += n) });
+    expect(freedBeforeAnswer).toEqual([true]);
+    expect(releaseSpentMemory).toHaveBeenCalledTimes(1);
     const received = await engine.received;
     expect(received.head).toMatch(/^POST \/v1\.41\/images\/load\?quiet=1 HTTP\/1\.1\r\n/);
     expect(received.head).toMatch(/Transfer-Encoding: chunked/i);
