@@ -182,15 +182,24 @@ function inflater(limits) {
 }
 `;
 
-/** One helper thread for the process, started on first use; it keeps the process alive only while it has work. */
+/** How long a helper thread stays up without work: it holds ≈8 MB, given back while an engine works on what was read. */
+const idleMs = 500;
+
+/** One helper thread, started on first use and ended when idle; it keeps the process alive only while it has work. */
 class MemberHashThread {
   private worker?: Worker;
+  private idle?: NodeJS.Timeout;
   private readonly waiting = new Map<number, (reply: Reply) => void>();
   private nextId = 1;
 
   /** Members being hashed. */
   get busy(): number {
     return this.waiting.size;
+  }
+
+  /** Whether the thread is up. */
+  get running(): boolean {
+    return this.worker !== undefined;
   }
 
   hash(member: MemberToHash, limits: DecompressionLimits, what: string, signal: AbortSignal): Promise<MemberHashes> {
@@ -212,13 +221,17 @@ class MemberHashThread {
   }
 
   private start(): Worker {
+    clearTimeout(this.idle);
     if (this.worker) return this.worker;
     const worker = new Worker(helperSource, { eval: true });
     worker.unref();
     worker.on('message', (reply: Reply) => {
       const resolve = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
+      if (this.waiting.size === 0) {
+        worker.unref();
+        this.idle = setTimeout(() => this.end(worker), idleMs).unref();
+      }
       resolve?.(reply);
     });
     const fail = (e: unknown) => {
@@ -230,6 +243,12 @@ class MemberHashThread {
     worker.on('error', fail).on('exit', (code) => fail(`exit code ${code}`));
     this.worker = worker;
     return worker;
+  }
+
+  private end(worker: Worker): void {
+    if (this.worker !== worker || this.waiting.size > 0) return;
+    this.worker = undefined;
+    void worker.terminate();
   }
 }
 
@@ -254,6 +273,11 @@ function answer(reply: Reply, limits: DecompressionLimits, what: string): Member
 
 /** Two threads: members are hashed two at a time (FileMemberHashes), each on its own. */
 const threads = [new MemberHashThread(), new MemberHashThread()];
+
+/** How many helper threads are up (they end when idle). */
+export function helperThreadsRunning(): number {
+  return threads.filter((t) => t.running).length;
+}
 
 /** Hashes one member of the file at `member.path` on the least busy helper thread; `signal` stops it. */
 export function hashMemberOffThread(member: MemberToHash, limits: DecompressionLimits, what: string, signal: AbortSignal): Promise<MemberHashes> {

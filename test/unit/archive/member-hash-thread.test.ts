@@ -7,10 +7,10 @@ import { mkdtempSync, openSync, closeSync, rmSync, truncateSync, writeFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DecompressedHasher } from '../../../src-main/core/archive/content-hasher';
 import { resolveLimits, type ArchiveLimits } from '../../../src-main/core/archive/limits';
-import { hashMemberOffThread, MemberGrowth } from '../../../src-main/core/archive/member-hash-thread';
+import { hashMemberOffThread, helperThreadsRunning, MemberGrowth } from '../../../src-main/core/archive/member-hash-thread';
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-member-hash-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -126,5 +126,14 @@ describe('hashMemberOffThread', () => {
     await expect(hashing).rejects.toMatchObject({ code: 'CANCELLED' });
     stop.abort();
     await expect(hashMemberOffThread({ ...member, gzip: true }, resolveLimits(), 'Layer c', stop.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('a helper thread ends once idle, giving its memory back, and a new one starts for the next member', async () => {
+    const data = randomBytes(300_000);
+    const member = fileWith(data);
+    await expect(hashMemberOffThread({ ...member, gzip: false }, resolveLimits(), 'Layer d', never)).resolves.toMatchObject({ digest: sha(data) });
+    expect(helperThreadsRunning()).toBeGreaterThan(0);
+    await vi.waitFor(() => expect(helperThreadsRunning()).toBe(0), { timeout: 3000, interval: 50 });
+    await expect(hashMemberOffThread({ ...member, gzip: false }, resolveLimits(), 'Layer d', never)).resolves.toMatchObject({ digest: sha(data) });
   });
 });
