@@ -32,11 +32,16 @@ export class FileMemberHashes {
   private readonly stop = new AbortController();
   /** Members hashed ahead of the scan, by where they lie, until the scan reaches them. */
   private readonly ahead = new Map<string, Promise<Hashed>>();
+  /** How far the scan has come (the last member handed over), and who waits for it to come nearer. */
+  private scanAt = 0;
+  private waitingForScan: { offset: number; resolve: () => void }[] = [];
 
   constructor(
     private readonly path: string,
     private readonly limits: ArchiveLimits,
     private readonly concurrency = 2,
+    /** How far ahead of the scan members are hashed: what the helpers read is still cached when the scan reads it. */
+    private readonly aheadBytes = 512 * 1024 * 1024,
   ) {}
 
   /**
@@ -44,6 +49,7 @@ export class FileMemberHashes {
    * the member is still being written: it is read only as far as it has grown.
    */
   add(entry: ScannedEntry, growth?: MemberGrowth): void {
+    this.scanReached(entry.dataOffset);
     const key = spanKey(entry);
     const early = growth ? undefined : this.ahead.get(key);
     this.ahead.delete(key);
@@ -58,16 +64,19 @@ export class FileMemberHashes {
 
   /**
    * Starts hashing members of a complete file before the scan reaches them (their places known from
-   * its headers): the helpers then work ahead instead of behind the scan, which has nothing left to
-   * wait for at its end. A member the scan finds elsewhere, or never, is hashed for nothing.
+   * its headers), up to `aheadBytes` ahead of it: the helpers then work ahead instead of behind the
+   * scan, which has nothing left to wait for at its end. A member the scan finds elsewhere, or
+   * never, is hashed for nothing.
    */
   hashAhead(files: TarFileSpan[]): void {
     for (const file of files) {
       const member = { path: file.path, size: file.size, dataOffset: file.dataOffset, compression: 'none' as Compression };
-      const hashed = this.inTurn(async () => {
-        member.compression = await this.compressionAt(file.dataOffset);
-        return this.hash(member);
-      });
+      const hashed = this.scanNear(file.dataOffset - this.aheadBytes).then(() =>
+        this.inTurn(async () => {
+          member.compression = await this.compressionAt(file.dataOffset);
+          return this.hash(member);
+        }),
+      );
       hashed.catch(() => undefined); // reported when the scan reaches the member
       this.ahead.set(spanKey(file), hashed);
     }
@@ -82,7 +91,20 @@ export class FileMemberHashes {
   /** Stops what runs and what waits (the scan failed). */
   async abort(): Promise<void> {
     this.stop.abort();
+    this.scanReached(Infinity); // what waits for the scan goes on to find the stop
     await Promise.allSettled([...this.jobs, ...this.ahead.values()]);
+  }
+
+  private scanReached(offset: number): void {
+    this.scanAt = Math.max(this.scanAt, offset);
+    const near = this.waitingForScan.filter((w) => w.offset <= this.scanAt);
+    this.waitingForScan = this.waitingForScan.filter((w) => w.offset > this.scanAt);
+    for (const w of near) w.resolve();
+  }
+
+  private scanNear(offset: number): Promise<void> {
+    if (offset <= this.scanAt) return Promise.resolve();
+    return new Promise((resolve) => this.waitingForScan.push({ offset, resolve }));
   }
 
   private async inTurn(work: () => Promise<Hashed>): Promise<Hashed> {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { FileMemberHashes } from '../../../src-main/core/archive/file-member-hashes';
 import { peekMetadata } from '../../../src-main/core/archive/peek-metadata';
 import { resolveLimits } from '../../../src-main/core/archive/limits';
 import { scanTarStream } from '../../../src-main/core/archive/scan-archive';
@@ -94,5 +95,26 @@ describe('members hashed ahead of the stream', () => {
       code: 'ARCHIVE_INVALID',
       message: `${path} changed while it was read: member two differs`,
     });
+  });
+
+  it('runs no further ahead of the scan than it is told: what the helpers read is still cached when the stream gets there', async () => {
+    const data = randomBytes(1_500_000);
+    const bytes = await buildTar([0, 1, 2, 3].map((i) => ({ path: `m${i}`, data })));
+    const path = fileOf(bytes);
+    const files = await filesOf(bytes);
+    const started = () => hashed.mock.calls.map(([member]) => member.offset);
+    hashed.mockClear();
+    const hashes = new FileMemberHashes(path, resolveLimits(), 2, 2_000_000);
+    hashes.hashAhead(files);
+    await vi.waitFor(() => expect(started()).toEqual([files[0].dataOffset, files[1].dataOffset]));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(started()).toHaveLength(2); // m2 lies 3 MB in: beyond reach until the scan comes nearer
+    const second = { ...files[1], type: 'file' as const, compression: 'none' as const };
+    hashes.add(second);
+    await vi.waitFor(() => expect(started()).toContain(files[2].dataOffset));
+    expect(started()).not.toContain(files[3].dataOffset);
+    await hashes.finish();
+    expect(second).toMatchObject({ digest: digestOf(data) });
+    expect(started()).not.toContain(files[3].dataOffset); // never reached: never read
   });
 });
