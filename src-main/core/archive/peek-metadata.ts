@@ -24,11 +24,11 @@ export interface PeekedTar {
 /**
  * The metadata files (manifest.json, index.json, repositories, oci-layout) of an uncompressed tar
  * file, and where every file's data lies, found by walking its headers and skipping every member's
- * data: a few small reads whatever the archive's size. On the way every header passes the checks the full read makes of structure
- * (paths, links, entry types, sizes, the end marker), so an archive this accepts holds nothing
- * hostile but possibly wrong bytes, which the full read then catches by their digests. Anything
- * unusual (compressed, malformed, over the limits) gives undefined: the full read then says
- * precisely what is wrong.
+ * data: a few small reads whatever the archive's size. On the way every header passes the checks
+ * the full read makes of structure (paths, links, entry types, sizes, the end marker), so an
+ * archive this accepts holds nothing hostile but possibly wrong bytes, which the full read then
+ * catches by their digests. Anything unusual (compressed, malformed, over the limits) gives
+ * undefined: the full read then says precisely what is wrong.
  */
 export async function peekMetadata(readAt: ReadAt, fileSize: number, limits: ArchiveLimits): Promise<PeekedTar | undefined> {
   if (detectCompression(await readAt(MAGIC_LENGTH, 0)) !== 'none') return undefined;
