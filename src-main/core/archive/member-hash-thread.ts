@@ -235,7 +235,9 @@ class MemberHashThread {
       resolve?.(reply);
     });
     const fail = (e: unknown) => {
-      if (this.worker === worker) this.worker = undefined;
+      // A thread ended when idle may exit after its successor took members: those are not its own.
+      if (this.worker !== worker) return;
+      this.worker = undefined;
       const message = `The hashing thread stopped: ${(e as Error)?.message ?? e}`;
       for (const [id, resolve] of this.waiting) resolve({ id, error: { code: 'INTERNAL', message } });
       this.waiting.clear();

@@ -136,4 +136,14 @@ describe('hashMemberOffThread', () => {
     await vi.waitFor(() => expect(helperThreadsRunning()).toBe(0), { timeout: 3000, interval: 50 });
     await expect(hashMemberOffThread({ ...member, gzip: false }, resolveLimits(), 'Layer d', never)).resolves.toMatchObject({ digest: sha(data) });
   });
+
+  it('a thread ended when idle exits without failing the members its successor took meanwhile', async () => {
+    const data = randomBytes(300_000);
+    const member = fileWith(data);
+    await hashMemberOffThread({ ...member, gzip: false }, resolveLimits(), 'Layer f', never);
+    // Right after the idle thread was told to end, before it has exited, the next member comes.
+    while (helperThreadsRunning() > 0) await new Promise((resolve) => setImmediate(resolve));
+    const next = hashMemberOffThread({ ...member, gzip: false }, resolveLimits(), 'Layer f', never);
+    await expect(next).resolves.toMatchObject({ digest: sha(data) });
+  });
 });
