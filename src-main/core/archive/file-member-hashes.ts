@@ -6,7 +6,7 @@ import type { Digest } from '../image/digest';
 import { detectCompression, MAGIC_LENGTH, type Compression } from './compression';
 import { DecompressedHasher, layerLabel } from './content-hasher';
 import type { ArchiveLimits } from './limits';
-import { hashMemberOffThread, type MemberGrowth } from './member-hash-thread';
+import { hashMemberOffThread, MemberGrowth } from './member-hash-thread';
 import type { TarFileSpan } from './peek-metadata';
 import type { ScannedEntry } from './scan-archive';
 import { chunksOf } from './stream-chunks';
@@ -32,9 +32,8 @@ export class FileMemberHashes {
   private readonly stop = new AbortController();
   /** Members hashed ahead of the scan, by where they lie, until the scan reaches them. */
   private readonly ahead = new Map<string, Promise<Hashed>>();
-  /** How far the scan has come (the last member handed over), and who waits for it to come nearer. */
-  private scanAt = 0;
-  private waitingForScan: { offset: number; resolve: () => void }[] = [];
+  /** How far the scan has come: the offset of the last member handed over. */
+  private readonly scan = new MemberGrowth();
 
   constructor(
     private readonly path: string,
@@ -49,7 +48,7 @@ export class FileMemberHashes {
    * the member is still being written: it is read only as far as it has grown.
    */
   add(entry: ScannedEntry, growth?: MemberGrowth): void {
-    this.scanReached(entry.dataOffset);
+    this.scan.grow(entry.dataOffset);
     const key = spanKey(entry);
     const early = growth ? undefined : this.ahead.get(key);
     this.ahead.delete(key);
@@ -71,7 +70,7 @@ export class FileMemberHashes {
   hashAhead(files: TarFileSpan[]): void {
     for (const file of files) {
       const member = { path: file.path, size: file.size, dataOffset: file.dataOffset, compression: 'none' as Compression };
-      const hashed = this.scanNear(file.dataOffset - this.aheadBytes).then(() =>
+      const hashed = this.scan.reached(file.dataOffset - this.aheadBytes).then(() =>
         this.inTurn(async () => {
           member.compression = await this.compressionAt(file.dataOffset);
           return this.hash(member);
@@ -91,20 +90,8 @@ export class FileMemberHashes {
   /** Stops what runs and what waits (the scan failed). */
   async abort(): Promise<void> {
     this.stop.abort();
-    this.scanReached(Infinity); // what waits for the scan goes on to find the stop
+    this.scan.grow(Infinity); // what waits for the scan goes on to find the stop
     await Promise.allSettled([...this.jobs, ...this.ahead.values()]);
-  }
-
-  private scanReached(offset: number): void {
-    this.scanAt = Math.max(this.scanAt, offset);
-    const near = this.waitingForScan.filter((w) => w.offset <= this.scanAt);
-    this.waitingForScan = this.waitingForScan.filter((w) => w.offset > this.scanAt);
-    for (const w of near) w.resolve();
-  }
-
-  private scanNear(offset: number): Promise<void> {
-    if (offset <= this.scanAt) return Promise.resolve();
-    return new Promise((resolve) => this.waitingForScan.push({ offset, resolve }));
   }
 
   private async inTurn(work: () => Promise<Hashed>): Promise<Hashed> {

@@ -22,7 +22,7 @@ export interface MemberToHash {
   growth?: MemberGrowth;
 }
 
-/** How many bytes of a member being written are in the file so far (they only grow). */
+/** A position that only grows, and who waits for it: how much of a member being written is in the file, or how far a scan has come. */
 export class MemberGrowth {
   available = 0;
   private listener?: (available: number) => void;
