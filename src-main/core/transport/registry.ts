@@ -33,6 +33,14 @@ export class RegistrySource implements ImageSource {
   }
 
   async blob(d: Descriptor, request: BlobRequest): Promise<Readable> {
+    return this.fetch(d, request, true);
+  }
+
+  async sizedBlob(d: Descriptor, request: BlobRequest): Promise<Readable> {
+    return this.fetch(d, request, false);
+  }
+
+  private fetch(d: Descriptor, request: BlobRequest, checkDigest: boolean): Readable {
     let last = 0;
     const onProgress = request.onBytes
       ? (bytes: number) => {
@@ -40,7 +48,7 @@ export class RegistrySource implements ImageSource {
           last = bytes;
         }
       : undefined;
-    return fetchBlob(this.client, this.ref, d, { signal: request.signal, onProgress });
+    return fetchBlob(this.client, this.ref, d, { signal: request.signal, onProgress, checkDigest });
   }
 
   async close(): Promise<void> {}
