@@ -157,8 +157,9 @@ export class TarFileSink implements ContentSink {
         if (batched >= fillBatchBytes) await send();
       }
       if (got !== size) throw new LighterError('INVALID_INPUT', `Tar entry "${path}": expected ${size} bytes of data, got ${got > size ? 'more' : got}`);
-      batch.push(padding(size));
-      batched += padding(size).length;
+      const pad = padding(size);
+      batch.push(pad);
+      batched += pad.length;
       await send();
       await check?.result();
     } finally {

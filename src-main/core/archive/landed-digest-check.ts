@@ -1,6 +1,6 @@
 import { LighterError } from '../errors';
+import { verification } from '../image/digest';
 import { defaultLimits } from './limits';
-import { blobMismatch } from './digest-checked';
 import { hashMemberOffThread, MemberGrowth, type MemberHashes } from './member-hash-thread';
 import { shorten } from './tar-reader';
 
@@ -54,7 +54,7 @@ export class LandedDigestCheck {
     });
     if (this.failure) throw this.failure.error;
     if (hashes.size !== this.size) throw new LighterError('INTERNAL', `${this.path} got shorter while it was written: read back ${hashes.size} of ${this.size} bytes`);
-    const problem = blobMismatch(this.digest, hashes.digest);
+    const problem = verification({ digest: this.digest }, hashes.digest, hashes.size);
     if (problem) throw problem;
   }
 
