@@ -2,15 +2,15 @@ import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import * as zlib from 'node:zlib';
 import type { Decompress as ZstdDecompress } from 'fzstd';
-import type unbzip2Stream from 'unbzip2-stream';
 import { LighterError } from '../errors';
+import { Bzip2DataError, Bzip2Decoder } from './bzip2';
 import { formatBytes } from './limits';
 import { SyncDecoderStream } from './sync-decoder';
 import { XzDecoderStream, describeXzFailure } from './xz-decoder';
 
 // In-process decoders for the compressions `docker load` accepts besides gzip. All pure JS or WASM:
-// a decompressor found on PATH never sees untrusted input. Each loads on first use: most archives
-// need none of them, and loading all three took ≈20 ms of every start.
+// a decompressor found on PATH never sees untrusted input. The zstd and xz libraries load on first
+// use: most archives need neither, and loading them took ≈20 ms of every start.
 const load = createRequire(import.meta.url);
 
 type ZstdFactory = () => Duplex;
@@ -34,7 +34,7 @@ export function createXzDecoder(what: string): Duplex {
 }
 
 export function createBzip2Decoder(what: string): Duplex {
-  return new Bzip2Decoder(what);
+  return new Bzip2DecoderStream(what);
 }
 
 /**
@@ -74,11 +74,13 @@ class PortableZstdDecoder extends SyncDecoderStream {
     }
   }
 
-  protected decode(input: Uint8Array | undefined, emit: (output: Uint8Array) => void): void {
-    this.sink = emit;
+  protected decode(input: Uint8Array | undefined): Uint8Array[] {
+    const outputs: Uint8Array[] = [];
+    this.sink = (output) => outputs.push(output);
     this.burst = 0;
     if (input) this.decoder.push(input);
     else this.decoder.push(new Uint8Array(0), true);
+    return outputs;
   }
 
   protected describe(error: unknown, atEnd: boolean): Error {
@@ -89,33 +91,22 @@ class PortableZstdDecoder extends SyncDecoderStream {
   }
 }
 
-type ThroughStream = NodeJS.ReadWriteStream & { write(chunk: Uint8Array): boolean; end(): void };
-
-/** unbzip2-stream is a synchronous "through" stream; it decodes a block once all of it has arrived. */
-class Bzip2Decoder extends SyncDecoderStream {
-  private readonly decoder: ThroughStream;
-  private sink: (output: Uint8Array) => void = () => {};
-  private failure: unknown;
+/** bzip2 (bzip2.ts): output is made only as the reader takes it, a piece at a time. */
+class Bzip2DecoderStream extends SyncDecoderStream {
+  private readonly decoder = new Bzip2Decoder();
 
   constructor(private readonly what: string) {
     super(1 << 20);
-    this.decoder = (load('unbzip2-stream') as typeof unbzip2Stream)() as ThroughStream;
-    this.decoder.on('data', (output: Uint8Array) => this.sink(output));
-    this.decoder.on('error', (e: unknown) => (this.failure ??= e));
   }
 
-  protected decode(input: Uint8Array | undefined, emit: (output: Uint8Array) => void): void {
-    this.sink = emit;
-    if (input) this.decoder.write(input);
+  protected decode(input: Uint8Array | undefined): Iterable<Uint8Array> {
+    if (input) this.decoder.push(input);
     else this.decoder.end();
-    if (this.failure !== undefined) throw this.failure;
+    return this.decoder.pieces();
   }
 
-  protected describe(error: unknown, atEnd: boolean): Error {
-    const message = (error as Error)?.message ?? String(error);
-    if (atEnd && (error instanceof TypeError || /ended prematurely/.test(message))) return corrupt('bzip2', this.what, 'it ends early');
-    if (/No magic number|Not a BZIP|not valid bzip/.test(message)) return corrupt('bzip2', this.what, 'no bzip2 stream starts where one should (not bzip2, or trailing garbage)');
-    if (/crc32/.test(message)) return corrupt('bzip2', this.what, 'a block checksum does not match');
-    return corrupt('bzip2', this.what, 'a block is damaged');
+  protected describe(error: unknown): Error {
+    if (error instanceof Bzip2DataError) return corrupt('bzip2', this.what, error.message);
+    return corrupt('bzip2', this.what, (error as Error)?.message ?? String(error));
   }
 }

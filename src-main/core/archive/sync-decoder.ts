@@ -1,10 +1,12 @@
 import { Duplex } from 'node:stream';
 
 /**
- * A Node stream around a decoder that works synchronously: it is handed input and calls back with
- * every piece of output it can make from it. Input is fed in slices and the next slice waits until
- * the reader has taken what the previous one produced, so memory stays bounded however well the
- * data compresses. Errors thrown by the decoder destroy the stream, mapped by `describe`.
+ * A Node stream around a decoder that works synchronously: it is handed input and gives back the
+ * output it can make from it, piece by piece. Input is fed in slices, each piece is taken only once
+ * the reader has room for it (a decoder that makes its pieces lazily, as a generator, then never
+ * works ahead of the reader), and the next slice waits for the reader too, so memory stays bounded
+ * however well the data compresses. Errors thrown by the decoder destroy the stream, mapped by
+ * `describe`.
  */
 export abstract class SyncDecoderStream extends Duplex {
   private wakeFeed?: () => void;
@@ -13,8 +15,8 @@ export abstract class SyncDecoderStream extends Duplex {
     super({ readableHighWaterMark: 1 << 20 });
   }
 
-  /** Decodes `input` (or flushes at the end when undefined), calling `emit` for each output piece. */
-  protected abstract decode(input: Uint8Array | undefined, emit: (output: Uint8Array) => void): void;
+  /** Decodes `input` (or flushes at the end when undefined): the output pieces, in order. */
+  protected abstract decode(input: Uint8Array | undefined): Iterable<Uint8Array>;
 
   /** Turns whatever the decoder threw into the error the stream fails with. */
   protected abstract describe(error: unknown, atEnd: boolean): Error;
@@ -48,16 +50,22 @@ export abstract class SyncDecoderStream extends Duplex {
   }
 
   private async step(input: Uint8Array | undefined): Promise<void> {
-    const outputs: Uint8Array[] = [];
-    try {
-      this.decode(input, (output) => outputs.push(output));
-    } catch (e) {
-      throw this.describe(e, input === undefined);
-    }
-    for (const output of outputs) {
-      if (this.destroyed) return;
+    const atEnd = input === undefined;
+    const pieces = this.described(atEnd, () => this.decode(input)[Symbol.iterator]());
+    for (;;) {
+      const piece = this.described(atEnd, () => pieces.next());
+      if (piece.done || this.destroyed) return;
+      const output = piece.value;
       const more = this.push(Buffer.from(output.buffer, output.byteOffset, output.byteLength));
       if (!more) await new Promise<void>((resolve) => (this.wakeFeed = resolve));
+    }
+  }
+
+  private described<T>(atEnd: boolean, work: () => T): T {
+    try {
+      return work();
+    } catch (e) {
+      throw this.describe(e, atEnd);
     }
   }
 }
