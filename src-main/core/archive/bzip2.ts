@@ -291,9 +291,12 @@ export class Bzip2Decoder {
     let group = 0;
     let left = 0;
     let table = this.tables[0];
+    // Codes are looked up ahead of the input that has arrived (as zeros): what looks damaged there
+    // may just be cut off, and waits for more input instead.
+    const fail = () => (position * 8 - bitCount + maxCodeLength > input.length * 8 ? needInput : damaged());
     for (;;) {
       if (left === 0) {
-        if (group >= selectors) throw damaged();
+        if (group >= selectors) throw fail();
         table = this.tables[this.selectors[group++]];
         left = 50;
         if (position * 8 - bitCount > input.length * 8) throw needInput;
@@ -316,22 +319,19 @@ export class Bzip2Decoder {
           }
         }
       }
-      if (entry < 0) {
-        if (position * 8 - bitCount > input.length * 8 - lookupBits) throw needInput;
-        throw damaged();
-      }
+      if (entry < 0) throw fail();
       bitCount -= entry & 31;
       const symbol = entry >>> 5;
 
       if (symbol <= 1) {
         // RUNA adds 1 × weight, RUNB 2 × weight: a run of the front byte.
-        if (weight > limit) throw damaged();
+        if (weight > limit) throw fail();
         run += (symbol + 1) * weight;
         weight <<= 1;
         continue;
       }
       if (run > 0) {
-        if (size + run > limit) throw damaged();
+        if (size + run > limit) throw fail();
         const value = used[front[0]];
         counts[value] += run;
         tt.fill(value, size, size + run);
@@ -340,7 +340,7 @@ export class Bzip2Decoder {
         weight = 1;
       }
       if (symbol === endOfBlock) break;
-      if (size >= limit) throw damaged();
+      if (size >= limit) throw fail();
       const index = symbol - 1;
       const picked = front[index];
       if (index < 16) for (let k = index; k > 0; k--) front[k] = front[k - 1];

@@ -4,11 +4,11 @@
  * line; and a tiny file that stands for hundreds of megabytes never sits in memory.
  */
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
-import { Bzip2Decoder } from '../../../src-main/core/archive/bzip2';
+import { Bzip2DataError, Bzip2Decoder } from '../../../src-main/core/archive/bzip2';
 import { createDecompressor, DecompressionGuard } from '../../../src-main/core/archive/compression';
 import { resolveLimits } from '../../../src-main/core/archive/limits';
 
@@ -43,6 +43,13 @@ async function decodeStream(packed: Buffer): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
+/** Pseudo-random bytes, the same for the same seed. */
+function noise(size: number, seed: string): Buffer {
+  const out = Buffer.alloc(size);
+  for (let at = 0, k = 0; at < size; k++) at += createHash('sha256').update(`${seed}:${k}`).digest().copy(out, at);
+  return out;
+}
+
 /** Runs of every length the run-length steps treat differently, and every byte value. */
 function runs(): Buffer {
   const parts: Buffer[] = [];
@@ -53,7 +60,7 @@ function runs(): Buffer {
 
 describe.runIf(hasBzip2)('bzip2 decoder', () => {
   it('decodes what bzip2 wrote at every block size, in any slicing', () => {
-    const data = Buffer.concat([runs(), randomBytes(250_000), Buffer.from('layer/usr/lib '.repeat(40_000)), runs()]);
+    const data = Buffer.concat([runs(), noise(250_000, 'sizes'), Buffer.from('layer/usr/lib '.repeat(40_000)), runs()]);
     for (const level of [1, 5, 9]) {
       const packed = bzip2(data, level);
       expect(decodeAll(packed).equals(data)).toBe(true);
@@ -61,8 +68,21 @@ describe.runIf(hasBzip2)('bzip2 decoder', () => {
     }
   });
 
+  it('a block cut off by the end of what arrived waits for the rest, whatever the bits it looked ahead at', () => {
+    // Codes are looked up past the bytes that have arrived (as zeros), where a run of zero-run
+    // symbols, say, would look like damage: these streams are cut at such places.
+    for (const [seed, level] of [
+      [1, 1],
+      [3, 5],
+      [16, 1],
+    ]) {
+      const data = Buffer.concat([runs(), noise(250_000, String(seed))]);
+      expect(decodeAll(bzip2(data, level), 4093).equals(data)).toBe(true);
+    }
+  });
+
   it('decodes blocks bigger than one slice, where the first attempt runs out of input', () => {
-    const data = randomBytes(2_500_000); // incompressible: blocks of ≈900 kB compressed
+    const data = noise(2_500_000, 'big'); // incompressible: blocks of ≈900 kB compressed
     expect(decodeAll(bzip2(data), 65_536).equals(data)).toBe(true);
   });
 
@@ -91,6 +111,27 @@ describe.runIf(hasBzip2)('bzip2 decoder', () => {
     for (const [damaged, detail] of cases) {
       await expect(decodeStream(damaged)).rejects.toMatchObject({ code: 'ARCHIVE_INVALID', message: `Corrupt bzip2 data in layer: ${detail}` });
     }
+  });
+
+  it('any damage fails as damaged data, never as a crash or a hang (500 random bit flips and cuts)', () => {
+    const data = Buffer.concat([Buffer.from('layer usr lib bin etc '.repeat(3000)), runs()]);
+    const packed = bzip2(data, 1);
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) {
+      const copy = Buffer.from(packed);
+      for (let flips = 1 + Math.floor(random() * 3); flips > 0; flips--) copy[Math.floor(random() * copy.length)] ^= 1 << Math.floor(random() * 8);
+      const cut = random() < 0.2 ? Math.floor(random() * copy.length) : copy.length;
+      try {
+        expect(decodeAll(copy.subarray(0, cut), 1000).equals(data)).toBe(true);
+      } catch (e) {
+        expect(e).toBeInstanceOf(Bzip2DataError);
+        seen.add((e as Error).message);
+      }
+    }
+    expect(seen).toContain('a block checksum does not match');
+    expect(seen).toContain('a block is damaged');
   });
 
   it('never makes output ahead of the reader: 300 MB from 242 bytes stays out of memory until the bomb check stops it', async () => {
