@@ -1,6 +1,7 @@
 /**
  * A bzip2 decoder for untrusted input, in plain JS. A block is decoded once all of it has arrived
- * (or the input ended), and its output is handed out in pieces of at most 1 MiB, only as the reader
+ * (tried when about as much input as the last block took is there, and again from its start if that
+ * was not all of it), and its output is handed out in pieces of at most 1 MiB, only as the reader
  * asks: a block of 900 kB can stand for 46 MB of output, and a file of 1 kB for gigabytes, so output
  * is never made ahead of the reader. Every table, pointer and run is checked before it is used.
  *
