@@ -2,7 +2,7 @@
  * Copies that break half-way, through the fault proxy in front of a real registry: the destination
  * must stay consistent — no partial file under a final name, the store's index unchanged.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,31 +72,6 @@ describe.skipIf(!hasRegistry)('faults during a copy', () => {
     expect(existsSync(tar)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes('partial'))).toEqual([]);
     expect(stageDirs()).toEqual(staged);
-  });
-
-  it('big layers are checked from the archive file they landed in: a corrupted one fails the copy, no file left', async () => {
-    const big = await pushTestImage(registry.host, 'faults/big', 'v1', { layers: 3, layerSize: 3_000_000 });
-    const bigGet = /^GET \/v2\/faults\/big\/blobs\/sha256:/;
-    const layer = big.manifest.layers[1].digest;
-    proxy.inject({ match: new RegExp(`^GET /v2/faults/big/blobs/${layer}`), fault: { kind: 'corrupt', atByte: 2_500_000 }, times: Infinity });
-    const tar = join(dir, 'big.tar');
-    const result = await runBuiltCli(['copy', `docker://${proxy.host}/faults/big:v1`, `docker-archive:${tar}`], env);
-    expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toMatch(new RegExp(`^lighter copy: Digest mismatch for blob: expected ${layer}, got sha256:[0-9a-f]{64}$`));
-    expect(existsSync(tar)).toBe(false);
-    expect(readdirSync(dir).filter((n) => n.includes('partial'))).toEqual([]);
-
-    // Connections that break are resumed; the archive then holds exactly the registry's bytes.
-    proxy.clear();
-    proxy.inject({ match: bigGet, fault: { kind: 'reset', afterBytes: 1_500_000 }, times: 2 });
-    const resumed = await runBuiltCli(['copy', `docker://${proxy.host}/faults/big:v1`, `docker-archive:${tar}`], env);
-    expect(resumed.stderr).toBe('');
-    expect(resumed.stdout.trim()).toBe(big.manifestDigest);
-    expect(proxy.log.filter((e) => e.fault === 'reset')).toHaveLength(2);
-    for (const [digest, bytes] of big.blobs) {
-      const stored = execFileSync('tar', ['-xOf', tar, `blobs/sha256/${digest.slice(7)}`], { maxBuffer: 16 << 20 });
-      expect(stored.equals(bytes)).toBe(true);
-    }
   });
 
   /** Starts a copy that stalls mid-blob, signals it once stalled; resolves its exit code and stderr. */

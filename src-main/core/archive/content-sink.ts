@@ -8,9 +8,6 @@ import * as zlib from 'node:zlib';
 import { LighterError, cancelled } from '../errors';
 import { writeError } from '../write-errors';
 import { createZstdCompressor } from './compression';
-import { digestChecked } from './digest-checked';
-import { fileHashMinBytes } from './file-member-hashes';
-import { LandedDigestCheck } from './landed-digest-check';
 import { PartialFile } from './partial-file';
 import { padding } from './tar-header';
 import { tarEnd, tarEntry, tarHeader } from './tar-writer';
@@ -25,8 +22,7 @@ export interface ContentSink {
   /** Bytes written so far (before outer compression). */
   readonly bytesWritten: number;
   directory(path: string): Promise<void>;
-  /** With `digest`: resolves only once the body proved to hash to it, else fails with DIGEST_MISMATCH. */
-  file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, digest?: string): Promise<void>;
+  file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void>;
   /**
    * Optional: sets places aside for files to come, in this order; true when it did, and `file` may
    * then be called for several of them at once.
@@ -117,54 +113,37 @@ export class TarFileSink implements ContentSink {
     return true;
   }
 
-  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, digest?: string): Promise<void> {
+  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
     const place = this.reserved.get(path);
-    // A big reserved file is hashed back from the file on a helper thread, as it lands.
-    if (place && digest && size >= fileHashMinBytes) return this.fill(path, place, size, body, digest);
-    const checked = digest ? digestChecked(body, digest) : body;
-    if (place) return this.fill(path, place, size, checked);
-    for await (const chunk of tarEntry({ path, size }, checked)) await this.write(chunk);
+    if (place) return this.fill(path, place, size, body);
+    for await (const chunk of tarEntry({ path, size }, body)) await this.write(chunk);
   }
 
-  /**
-   * Writes a reserved file: header, body and padding in large positional writes. With `digest`, the
-   * body is hashed from the file as it lands there, and the file fails unless it matches.
-   */
-  private async fill(path: string, place: Reservation, size: number, body: Buffer | AsyncIterable<Buffer>, digest?: string): Promise<void> {
+  /** Writes a reserved file: header, body and padding in large positional writes. */
+  private async fill(path: string, place: Reservation, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
     if (size !== place.size) throw new LighterError('INTERNAL', `${path}: reserved ${place.size} bytes, given ${size}`);
     this.reserved.delete(path);
-    const bodyAt = place.at + place.header.length;
-    const check = digest ? new LandedDigestCheck(this.out.tempPath, bodyAt, size, digest, path) : undefined;
     let at = place.at;
     let batch: Buffer[] = [place.header];
     let batched = place.header.length;
     let got = 0;
-    const send = async () => {
-      const end = Math.min(size, at + batched - bodyAt);
-      await this.out.writeAt(batch, at, check?.landing(end));
-      at += batched;
-      batch = [];
-      batched = 0;
-    };
-    try {
-      for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
-        this.check();
-        got += chunk.length;
-        if (got > size) break;
-        this.bytesWritten += chunk.length;
-        batch.push(chunk);
-        batched += chunk.length;
-        if (batched >= fillBatchBytes) await send();
+    for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
+      this.check();
+      got += chunk.length;
+      if (got > size) break;
+      this.bytesWritten += chunk.length;
+      batch.push(chunk);
+      batched += chunk.length;
+      if (batched >= fillBatchBytes) {
+        await this.out.writeAt(batch, at);
+        at += batched;
+        batch = [];
+        batched = 0;
       }
-      if (got !== size) throw new LighterError('INVALID_INPUT', `Tar entry "${path}": expected ${size} bytes of data, got ${got > size ? 'more' : got}`);
-      const pad = padding(size);
-      batch.push(pad);
-      batched += pad.length;
-      await send();
-      await check?.result();
-    } finally {
-      check?.abort();
     }
+    if (got !== size) throw new LighterError('INVALID_INPUT', `Tar entry "${path}": expected ${size} bytes of data, got ${got > size ? 'more' : got}`);
+    batch.push(padding(size));
+    await this.out.writeAt(batch, at);
   }
 
   private check(): void {
@@ -231,13 +210,13 @@ export class DirectorySink implements ContentSink {
     await mkdir(join(this.tempPath, path), { recursive: true });
   }
 
-  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, digest?: string): Promise<void> {
+  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
     const target = join(this.tempPath, path);
     const out = createWriteStream(target, { flags: 'wx' });
     let written = 0;
     const signal = this.signal;
     const counted = async function* (this: DirectorySink) {
-      const source = digest ? digestChecked(body, digest) : Buffer.isBuffer(body) ? [body] : body;
+      const source = Buffer.isBuffer(body) ? [body] : body;
       for await (const chunk of source) {
         if (signal?.aborted) throw cancelled();
         written += chunk.length;

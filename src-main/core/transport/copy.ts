@@ -52,8 +52,7 @@ const MAX_INDEX_DEPTH = 4;
 
 /**
  * The one copy engine: pull, save, load, export and import are all a copy from a source to a
- * destination. Every byte is hashed, as it passes or (by destinations that can) from where it was
- * written, and checked against its descriptor before the blob counts as copied; blobs the
+ * destination. Every byte is hashed as it passes and checked against its descriptor; blobs the
  * destination already has are skipped; the top manifest is committed last. On failure or
  * cancellation the destination is told to drop what it staged.
  */
@@ -87,23 +86,18 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
       totals.bytes += blob.size;
       job?.item({ id: blob.digest, label: blobLabel(blob), status: 'verified', current: blob.size, total: blob.size });
     };
-    // The destination checks digests from what it wrote, off this thread, when it can and the
-    // source can hand out bytes unhashed; otherwise they are checked here as they flow.
-    const destinationChecks = Boolean(destination.capabilities.checksDigests && source.sizedBlob);
-    /** The blob's bytes from the source, checked and counted as they flow. */
+    /** The blob's bytes from the source, verified and counted as they flow. */
     const open = async (blob: Descriptor, openSignal?: AbortSignal): Promise<Readable> => {
       let seen = 0;
       const item = (status: string) => job?.item({ id: blob.digest, label: blobLabel(blob), status, current: seen, total: blob.size });
       item('copying');
-      const onBytes = (n: number) => {
+      return verifiedBlob(source, blob, openSignal, (n) => {
         seen += n;
         totals.done += n;
         item('copying');
         job?.progress({ current: totals.done });
-      };
-      return verifiedBlob(source, blob, { signal: openSignal, onBytes, diffID: diffIDs?.get(blob.digest), sizeOnly: destinationChecks });
+      }, diffIDs?.get(blob.digest));
     };
-    const put = (blob: Descriptor, stream: Readable) => destination.putBlob(blob, stream, signal, destinationChecks ? { checkDigest: true } : undefined);
 
     if (destination.capabilities.sequentialBlobs && source.remote && concurrency > 1) {
       await copyStaged(plan.blobs, concurrency - 1, {
@@ -112,7 +106,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         reserve: destination.reserveBlobs && ((blobs) => destination.reserveBlobs!(blobs)),
         write: async (blob, stream) => {
           if (!stream) return skipped(blob);
-          await put(blob, stream);
+          await destination.putBlob(blob, stream, signal);
           copied(blob);
         },
       }, signal);
@@ -121,7 +115,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         throwIfAborted(signal);
         if (await destination.hasBlob(blob, signal)) return skipped(blob);
         const stream = await open(blob, signal);
-        await put(blob, stream);
+        await destination.putBlob(blob, stream, signal);
         // The stream may have failed after the destination stopped reading it: never count that as copied.
         if (stream.errored) throw stream.errored;
         copied(blob);
@@ -151,15 +145,10 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
 /**
  * A blob's stream with its digest and size checked as it flows (unless the source already checks
  * its own streams), and its bytes counted. A wrong byte fails the stream: the destination never
- * keeps the blob. `sizeOnly`: the source checks the size only, and the destination the digest.
+ * keeps the blob.
  */
-function verifiedBlob(
-  source: ImageSource,
-  blob: Descriptor,
-  { signal, onBytes, diffID, sizeOnly }: { signal?: AbortSignal; onBytes: (n: number) => void; diffID?: string; sizeOnly?: boolean },
-): Promise<Readable> {
-  const opened = sizeOnly && source.sizedBlob ? source.sizedBlob(blob, { signal }) : source.blob(blob, { signal });
-  return opened.then((input) => {
+function verifiedBlob(source: ImageSource, blob: Descriptor, signal: AbortSignal | undefined, onBytes: (n: number) => void, diffID?: string): Promise<Readable> {
+  return source.blob(blob, { signal }).then((input) => {
     const count = new Transform({
       highWaterMark: 1 << 20,
       transform(chunk: Buffer, _encoding, done) {
@@ -167,7 +156,7 @@ function verifiedBlob(
         done(null, chunk);
       },
     });
-    const stages: NodeJS.ReadWriteStream[] = source.verifiesBlobs || sizeOnly ? [] : [new DigestStream({ digest: blob.digest, size: blob.size, what: blobLabel(blob) })];
+    const stages: NodeJS.ReadWriteStream[] = source.verifiesBlobs ? [] : [new DigestStream({ digest: blob.digest, size: blob.size, what: blobLabel(blob) })];
     if (diffID) stages.push(new DiffIDCheck(blob, diffID));
     pipeline([input, ...stages, count], { signal }).catch(() => undefined);
     return count;
@@ -257,7 +246,7 @@ async function layerDiffIDs(source: ImageSource, images: ImageManifest[], signal
     const what = `image config ${image.config.digest}`;
     if (image.config.size > maxConfigSize) throw new LighterError('INVALID_INPUT', `The ${what} claims ${image.config.size} bytes; configs are far smaller`);
     const parts: Buffer[] = [];
-    for await (const chunk of await verifiedBlob(source, image.config, { signal, onBytes: () => {} })) parts.push(chunk as Buffer);
+    for await (const chunk of await verifiedBlob(source, image.config, signal, () => {})) parts.push(chunk as Buffer);
     diffIDsOf(Buffer.concat(parts), image.layers, what).forEach((id, i) => byLayer.set(image.layers[i].digest, id));
   }
   return byLayer;

@@ -33,14 +33,6 @@ export class RegistrySource implements ImageSource {
   }
 
   async blob(d: Descriptor, request: BlobRequest): Promise<Readable> {
-    return this.fetch(d, request, true);
-  }
-
-  async sizedBlob(d: Descriptor, request: BlobRequest): Promise<Readable> {
-    return this.fetch(d, request, false);
-  }
-
-  private fetch(d: Descriptor, request: BlobRequest, checkDigest: boolean): Readable {
     let last = 0;
     const onProgress = request.onBytes
       ? (bytes: number) => {
@@ -48,7 +40,7 @@ export class RegistrySource implements ImageSource {
           last = bytes;
         }
       : undefined;
-    return fetchBlob(this.client, this.ref, d, { signal: request.signal, onProgress, checkDigest });
+    return fetchBlob(this.client, this.ref, d, { signal: request.signal, onProgress });
   }
 
   async close(): Promise<void> {}

@@ -1,7 +1,6 @@
 import type { Writable } from 'node:stream';
 import { cancelled } from '../errors';
 import type { ContentSink } from '../archive/content-sink';
-import { digestChecked } from '../archive/digest-checked';
 import { tarEnd, tarEntry } from '../archive/tar';
 
 /**
@@ -22,8 +21,8 @@ export class StreamSink implements ContentSink {
     for await (const chunk of tarEntry({ path, type: 'directory' })) await this.write(chunk);
   }
 
-  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, digest?: string): Promise<void> {
-    for await (const chunk of tarEntry({ path, size }, digest ? digestChecked(body, digest) : body)) await this.write(chunk);
+  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
+    for await (const chunk of tarEntry({ path, size }, body)) await this.write(chunk);
   }
 
   private async write(chunk: Buffer): Promise<void> {

@@ -32,11 +32,6 @@ export interface ImageSource {
   /** A blob's bytes, streamed. */
   blob(descriptor: Descriptor, request: BlobRequest): Promise<Readable>;
   /**
-   * Optional: a blob's bytes checked only for size, for a destination that checks digests itself
-   * (DestinationCapabilities.checksDigests), so they are not hashed twice.
-   */
-  sizedBlob?(descriptor: Descriptor, request: BlobRequest): Promise<Readable>;
-  /**
    * The whole image as one docker-archive tar stream: an engine's save (unverified), or an archive
    * file verified as it passes (it ends only when every check held). Undefined when this source cannot give what the request asks.
    */
@@ -88,12 +83,6 @@ export interface DestinationCapabilities {
    * the way) before commit: for destinations that load what they get (an engine).
    */
   verifiesDiffIDs?: boolean;
-  /**
-   * putBlob can check a blob's digest itself (`checkDigest`), from what it wrote, on helper
-   * threads: cheaper than hashing on the main thread as the bytes pass, which a fast source
-   * (a registry on a LAN) then waits for.
-   */
-  checksDigests?: boolean;
 }
 
 /**
@@ -104,12 +93,8 @@ export interface ImageDestination {
   readonly name: string;
   readonly capabilities: DestinationCapabilities;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
-  /**
-   * Stores a blob. The copy engine checks the stream's digest as it passes, unless it asks the
-   * destination to (`checkDigest`, for destinations that `checksDigests`): putBlob then resolves only
-   * once the digest of what it wrote matched, and fails with DIGEST_MISMATCH otherwise.
-   */
-  putBlob(descriptor: Descriptor, stream: Readable, signal?: AbortSignal, options?: { checkDigest?: boolean }): Promise<void>;
+  /** Stores a blob; `verified` resolves when the copy engine has checked the digest of what passed. */
+  putBlob(descriptor: Descriptor, stream: Readable, signal?: AbortSignal): Promise<void>;
   /**
    * Optional, for sequential destinations: sets places aside for these blobs, in this order (a tar
    * file, sizes known). True when it did: putBlob may then be called for several of them at once.

@@ -1,19 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { TarFileSink } from '../../../src-main/core/archive/content-sink';
-import * as thread from '../../../src-main/core/archive/member-hash-thread';
-
-vi.mock('../../../src-main/core/archive/member-hash-thread', async (original) => {
-  const real = await original<typeof thread>();
-  return { ...real, hashMemberOffThread: vi.fn(real.hashMemberOffThread) };
-});
-const hashedOffThread = vi.mocked(thread.hashMemberOffThread);
-const digestOf = (bytes: Buffer) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -74,48 +66,5 @@ describe('TarFileSink reservations', () => {
     await sink.file('x', 1, Buffer.from('y'));
     await sink.commit();
     expect(execFileSync('tar', ['-xzOf', join(dir, 'c.tar.gz'), 'x'], { encoding: 'utf8' })).toBe('y');
-  });
-});
-
-describe('TarFileSink digest checks', () => {
-  it('checks a big reserved file from what landed in the file, on a helper thread, and keeps it when it matches', async () => {
-    const path = join(dir, 'checked.tar');
-    const big = randomBytes(5 << 20);
-    const sink = await TarFileSink.create(path);
-    sink.reserve([{ path: 'blobs/big', size: big.length }]);
-    hashedOffThread.mockClear();
-    await sink.file('blobs/big', big.length, slowly(big, 256 << 10), digestOf(big));
-    expect(hashedOffThread).toHaveBeenCalledTimes(1);
-    expect(hashedOffThread.mock.calls[0][0]).toMatchObject({ path: sink.tempPath, offset: 512, size: big.length, gzip: false });
-    await sink.commit();
-    expect(member(path, 'blobs/big').equals(big)).toBe(true);
-  });
-
-  it('fails a big reserved file whose bytes do not hash to its digest, and abort leaves nothing behind', async () => {
-    const path = join(dir, 'mismatch.tar');
-    const big = randomBytes(3 << 20);
-    const sent = Buffer.from(big);
-    sent[(2 << 20) + 5] ^= 0x80;
-    const sink = await TarFileSink.create(path);
-    sink.reserve([{ path: 'blobs/big', size: big.length }]);
-    await expect(sink.file('blobs/big', big.length, slowly(sent, 256 << 10), digestOf(big))).rejects.toMatchObject({
-      code: 'DIGEST_MISMATCH',
-      message: `Digest mismatch for blob: expected ${digestOf(big)}, got ${digestOf(sent)}`,
-    });
-    await sink.abort();
-    expect(readdirSync(dir).filter((f) => f.startsWith('mismatch.tar'))).toEqual([]);
-  });
-
-  it('checks small and unreserved files as they pass', async () => {
-    const path = join(dir, 'inline.tar');
-    const small = randomBytes(10_000);
-    const sink = await TarFileSink.create(path);
-    sink.reserve([{ path: 'small', size: small.length }]);
-    hashedOffThread.mockClear();
-    await expect(sink.file('small', small.length, slowly(small, 1000), digestOf(Buffer.alloc(1)))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
-    await expect(sink.file('unreserved', small.length, small, digestOf(Buffer.alloc(1)))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
-    expect(hashedOffThread).not.toHaveBeenCalled();
-    await sink.abort();
-    expect(readdirSync(dir).filter((f) => f.startsWith('inline.tar'))).toEqual([]);
   });
 });
