@@ -107,6 +107,6 @@ class Bzip2DecoderStream extends SyncDecoderStream {
 
   protected describe(error: unknown): Error {
     if (error instanceof Bzip2DataError) return corrupt('bzip2', this.what, error.message);
-    return corrupt('bzip2', this.what, (error as Error)?.message ?? String(error));
+    return new LighterError('INTERNAL', `The bzip2 decoder failed on ${this.what}: ${(error as Error)?.message ?? String(error)}`);
   }
 }
