@@ -3,7 +3,7 @@
  * for bad gzip data the same errors, word for word — reading the member straight from the file.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, closeSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -116,6 +116,28 @@ describe('hashMemberOffThread', () => {
     const waiting = hashMemberOffThread({ ...fileWith(randomBytes(3 << 20)), gzip: false, growth: new MemberGrowth() }, resolveLimits(), 'Layer w', stop.signal);
     setTimeout(() => stop.abort(), 50);
     await expect(waiting).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+
+  // Linux only: there a thread can lower its own priority (elsewhere it would be the whole process's).
+  it.runIf(process.platform === 'linux')('a member still being written is hashed at low priority, others at normal priority', async () => {
+    /** How many of this process's threads run at nice 10 (the 19th field of their stat). */
+    const niceThreads = () =>
+      readdirSync('/proc/self/task').filter((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] === '10';
+      }).length;
+    await vi.waitFor(() => expect(helperThreadsRunning()).toBe(0), { timeout: 3000, interval: 50 });
+    expect(niceThreads()).toBe(0);
+    const data = randomBytes(3 << 20);
+    const growth = new MemberGrowth();
+    const trailing = hashMemberOffThread({ ...fileWith(data), gzip: false, growth }, resolveLimits(), 'Layer t', never);
+    await vi.waitFor(() => expect(niceThreads()).toBe(1), { timeout: 3000, interval: 20 });
+    // One at normal priority meanwhile: still one thread at nice 10.
+    await expect(hashMemberOffThread({ ...fileWith(data), gzip: false }, resolveLimits(), 'Layer n', never)).resolves.toMatchObject({ digest: sha(data) });
+    expect(helperThreadsRunning()).toBe(2);
+    expect(niceThreads()).toBe(1);
+    growth.grow(data.length);
+    await expect(trailing).resolves.toMatchObject({ digest: sha(data) });
   });
 
   it('a cancelled signal stops it with CANCELLED', async () => {
