@@ -183,11 +183,15 @@ async function withTimeout<T>(timeoutMs: number, work: (signal: AbortSignal) => 
   }
 }
 
+export interface ConnectOptions {
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+  /** false: /info is not asked (it only names the engine, and is the slow one): for callers that just move images. */
+  identify?: boolean;
+}
+
 /** Probes one candidate and pins the negotiated API version; throws ENGINE_UNREACHABLE. */
-export async function connectEngine(
-  candidate: EngineCandidate,
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
-): Promise<ConnectedEngine> {
+export async function connectEngine(candidate: EngineCandidate, options: ConnectOptions = {}): Promise<ConnectedEngine> {
   const timeoutMs = options.timeoutMs ?? connectTimeoutMs;
   const unreachable = (e: unknown) =>
     new LighterError('ENGINE_UNREACHABLE', `Cannot reach the engine at ${candidate.host}: ${describeConnectError(e, candidate)}`, {
@@ -201,7 +205,7 @@ export async function connectEngine(
   try {
     docker = createDocker(candidate, options.env);
     // Both at once: /info only names the engine, and it is the slow one (≈30 ms on a local engine).
-    asked = withTimeout(timeoutMs, (abortSignal) => probe(docker).info({ abortSignal })).catch(() => undefined);
+    if (options.identify !== false) asked = withTimeout(timeoutMs, (abortSignal) => probe(docker).info({ abortSignal })).catch(() => undefined);
     version = await withTimeout(timeoutMs, (abortSignal) => probe(docker).version({ abortSignal }));
   } catch (e) {
     await asked;
@@ -230,10 +234,7 @@ export async function connectEngine(
 }
 
 /** Tries candidates in order; the first that answers wins. Throws ENGINE_UNREACHABLE listing attempts. */
-export async function connectFirst(
-  candidates: EngineCandidate[],
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; attempts?: EngineAttempt[] } = {},
-): Promise<ConnectedEngine> {
+export async function connectFirst(candidates: EngineCandidate[], options: ConnectOptions & { attempts?: EngineAttempt[] } = {}): Promise<ConnectedEngine> {
   const attempts = options.attempts ?? [];
   for (const candidate of candidates) {
     try {

@@ -46,7 +46,7 @@ export class TransportContext {
 
   docker = (): Promise<Docker> => {
     if (this.options.docker) return this.options.docker();
-    this.engine ??= connectFirst(discoverEngines({ env: this.env, home: this.env.HOME || homedir() }), { env: this.env }).then((c) => c.docker);
+    this.engine ??= connectFirst(discoverEngines({ env: this.env, home: this.env.HOME || homedir() }), { env: this.env, identify: false }).then((c) => c.docker);
     return this.engine;
   };
 

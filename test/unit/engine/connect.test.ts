@@ -16,6 +16,7 @@ import {
   newestApiVersion,
 } from '../../../src-main/core/engine/connect';
 import type { EngineCandidate } from '../../../src-main/core/engine/types';
+import { TransportContext } from '../../../src-main/core/transport/open';
 
 const unix = (path: string): EngineCandidate => ({ host: `unix://${path}`, source: 'user', foundBy: 'test' });
 
@@ -156,6 +157,20 @@ describe('connecting (fake engine for versions this machine cannot run)', () => 
     const { info } = await connectEngine(unix(path), { timeoutMs: 1000 });
     expect(seen.sort()).toEqual(['/info', '/version']);
     expect(info).toMatchObject({ version: '20.10.24', apiVersion: '1.41', operatingSystem: 'Both OS' });
+  });
+
+  it('without identify asks /version only, and names the engine from it', async () => {
+    const path = await fakeEngine({ Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64' });
+    const { info } = await connectEngine(unix(path), { identify: false });
+    expect(seen).toEqual(['/version']);
+    expect(info).toMatchObject({ name: 'Docker Engine', version: '20.10.24', apiVersion: '1.41' });
+    expect(info.operatingSystem).toBeUndefined();
+
+    // Copies open the engine this way: they only move images.
+    seen.length = 0;
+    const docker = await new TransportContext({ env: { DOCKER_HOST: `unix://${path}`, HOME: dir } }).docker();
+    expect(seen).toEqual(['/version']);
+    expect(apiVersionOf(docker)).toBe('1.41');
   });
 
   it('fails with ENGINE_UNREACHABLE naming the host, and lists every attempt', async () => {
