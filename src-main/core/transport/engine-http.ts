@@ -1,9 +1,9 @@
 import { connect, type Socket } from 'node:net';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LighterError } from '../errors';
 import { engineError } from '../engine/engine-errors';
-import { ChunkedDecoder } from './http-chunked';
+import { openBody, readHead, type ResponseFailures } from '../http/response';
 
 /** What is read of dockerode's connection settings. */
 interface ModemSettings {
@@ -65,11 +65,8 @@ export class EngineConnection {
 
   /** Reads the status line and headers; the body follows as a stream of what the socket delivers. */
   async response(): Promise<EngineResponse> {
-    const head = await readHead(this.socket);
-    const chunked = /\bchunked\b/i.test(head.headers.get('transfer-encoding') ?? '');
-    const length = chunked ? undefined : head.headers.get('content-length');
-    const body = new ResponseBody(this.socket, chunked ? new ChunkedDecoder() : undefined, head.rest, length === undefined ? undefined : Number(length));
-    return { status: head.status, headers: head.headers, body };
+    const head = await readHead(this.socket, engineFailures);
+    return { status: head.status, headers: head.headers, body: openBody(this.socket, head, engineFailures) };
   }
 
   /** Closes the connection; a request cut short this way is never completed by the engine. */
@@ -86,52 +83,24 @@ export class EngineConnection {
   }
 }
 
+const engineFailures: ResponseFailures = {
+  malformed: (detail) => new LighterError('ENGINE_ERROR', `The engine answered with ${detail}`),
+  closed: (inBody) =>
+    inBody
+      ? new LighterError('ENGINE_UNREACHABLE', 'The engine stopped answering: it closed the connection in the middle of its answer')
+      : new LighterError('ENGINE_ERROR', 'The engine closed the connection before answering'),
+  failed: (e) => engineError(e),
+};
+
 export interface EngineResponse {
   status: number;
-  headers: Map<string, string>;
+  headers: Map<string, string[]>;
   /** Destroying it closes the connection. */
   body: Readable;
 }
 
-const maxHead = 64 * 1024;
-
-async function readHead(socket: Socket): Promise<{ status: number; headers: Map<string, string>; rest: Buffer }> {
-  let received = Buffer.alloc(0);
-  for (;;) {
-    const chunk = await new Promise<Buffer | null>((resolve, reject) => {
-      const onData = (data: Buffer) => done(data);
-      const onEnd = () => done(null);
-      const onClose = () => done(null);
-      const done = (data: Buffer | null) => {
-        socket.off('data', onData).off('end', onEnd).off('close', onClose).off('error', reject);
-        socket.pause();
-        resolve(data);
-      };
-      if (socket.destroyed) return done(null);
-      socket.on('data', onData).once('end', onEnd).once('close', onClose).once('error', reject);
-      socket.resume();
-    });
-    if (!chunk) throw new LighterError('ENGINE_ERROR', 'The engine closed the connection before answering');
-    received = Buffer.concat([received, chunk]);
-    const end = received.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (received.length > maxHead) throw new LighterError('ENGINE_ERROR', 'The engine answered with oversized headers');
-      continue;
-    }
-    const [statusLine, ...lines] = received.toString('latin1', 0, end).split('\r\n');
-    const status = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
-    if (!status) throw new LighterError('ENGINE_ERROR', `The engine answered with something other than HTTP: ${statusLine.slice(0, 80)}`);
-    const headers = new Map<string, string>();
-    for (const line of lines) {
-      const colon = line.indexOf(':');
-      if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-    return { status: Number(status[1]), headers, rest: received.subarray(end + 4) };
-  }
-}
-
 /** Reads a (small) body whole, up to `limit` bytes. */
-export async function readText(body: Readable, limit = maxHead): Promise<string> {
+export async function readText(body: Readable, limit = 64 * 1024): Promise<string> {
   let text = '';
   for await (const chunk of body) {
     text += (chunk as Buffer).toString('utf8');
@@ -151,62 +120,4 @@ export async function responseFailure(status: number, body: Readable): Promise<E
     // Not JSON: the text itself.
   }
   return Object.assign(new Error(message || `HTTP ${status}`), { statusCode: status });
-}
-
-/** The body as the socket delivers it; destroying it closes the connection. */
-class ResponseBody extends Readable {
-  private ended = false;
-  private received = 0;
-
-  constructor(
-    private readonly socket: Socket,
-    private readonly decoder: ChunkedDecoder | undefined,
-    first: Buffer,
-    /** Content-Length, when the body is not chunked. */
-    private readonly length?: number,
-  ) {
-    super({ highWaterMark: 1 << 20 });
-    socket.on('data', (chunk: Buffer) => this.accept(chunk));
-    socket.once('end', () => this.finish());
-    // The engine going away part way is the engine's failure, whoever reads the body.
-    socket.once('error', (e) => this.destroy(engineError(e)));
-    if (first.length > 0) this.accept(first);
-  }
-
-  private accept(chunk: Buffer): void {
-    let pieces: Buffer[];
-    try {
-      pieces = this.decoder ? this.decoder.decode(chunk) : [chunk];
-    } catch (e) {
-      this.destroy(e as Error);
-      return;
-    }
-    let more = true;
-    for (const piece of pieces) {
-      this.received += piece.length;
-      if (piece.length > 0) more = this.push(piece);
-    }
-    if (this.decoder?.done) this.finish();
-    else if (!more) this.socket.pause();
-  }
-
-  private finish(): void {
-    if (this.ended || this.destroyed) return;
-    this.ended = true;
-    if ((this.decoder && !this.decoder.done) || (this.length !== undefined && this.received < this.length)) {
-      this.destroy(new LighterError('ENGINE_UNREACHABLE', 'The engine stopped answering: it closed the connection in the middle of its answer'));
-      return;
-    }
-    this.push(null);
-    this.socket.destroy();
-  }
-
-  override _read(): void {
-    if (!this.ended) this.socket.resume();
-  }
-
-  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.socket.destroy();
-    callback(error);
-  }
 }

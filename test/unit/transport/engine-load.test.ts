@@ -14,7 +14,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LighterError } from '../../../src-main/core/errors';
 import { releaseSpentMemory } from '../../../src-main/core/spent-memory';
 import { loadIntoEngine, LoadReplyLines } from '../../../src-main/core/transport/engine-load';
-import { ChunkedDecoder } from '../../../src-main/core/transport/http-chunked';
+import { ChunkedDecoder } from '../../../src-main/core/http/chunked';
 
 vi.mock('../../../src-main/core/spent-memory', () => ({ releaseSpentMemory: vi.fn() }));
 
@@ -73,7 +73,7 @@ async function fakeEngine(answer: Answer, answerAfter?: number): Promise<{ docke
       head = raw.toString('latin1', 0, end);
       const length = /content-length: (\d+)/i.exec(head);
       if (length) expected = Number(length[1]);
-      if (/transfer-encoding: chunked/i.test(head)) decoder = new ChunkedDecoder();
+      if (/transfer-encoding: chunked/i.test(head)) decoder = new ChunkedDecoder((detail) => new Error(detail));
       take(raw.subarray(end + 4));
     });
     socket.on('error', () => undefined);

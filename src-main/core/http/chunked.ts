@@ -1,16 +1,13 @@
-import { LighterError } from '../errors';
-
 const maxLine = 4096;
-
-function invalid(message: string): LighterError {
-  return new LighterError('ENGINE_ERROR', `The engine's response is malformed: ${message}`);
-}
 
 /**
  * Decodes an HTTP/1.1 chunked body as it arrives, without copying: the data comes out as views of
  * the input chunks. Chunk extensions and trailers are read and ignored.
  */
 export class ChunkedDecoder {
+  /** `invalid` makes the error for a malformed body, in the words of whoever sent it. */
+  constructor(private readonly invalid: (detail: string) => Error) {}
+
   private state: 'size' | 'data' | 'data-end' | 'trailer' | 'done' = 'size';
   private line = '';
   private remaining = 0;
@@ -40,12 +37,12 @@ export class ChunkedDecoder {
           const stop = end < 0 ? input.length : end + 1;
           this.line += input.toString('latin1', at, stop);
           at = stop;
-          if (this.line.length > maxLine) throw invalid('a chunk header line is too long');
+          if (this.line.length > maxLine) throw this.invalid('a chunk header line is too long');
           if (end >= 0) this.endOfLine(this.line.replace(/\r?\n$/, ''));
           break;
         }
         case 'done':
-          throw invalid('data after the end of the body');
+          throw this.invalid('data after the end of the body');
       }
     }
     return out;
@@ -54,13 +51,13 @@ export class ChunkedDecoder {
   private endOfLine(line: string): void {
     this.line = '';
     if (this.state === 'data-end') {
-      if (line !== '') throw invalid('a chunk is longer than its size');
+      if (line !== '') throw this.invalid('a chunk is longer than its size');
       this.state = 'size';
     } else if (this.state === 'trailer') {
       if (line === '') this.state = 'done';
     } else {
       const size = /^([0-9a-fA-F]{1,12})(?:[ \t]*;.*)?$/.exec(line);
-      if (!size) throw invalid(`bad chunk size "${line.slice(0, 40)}"`);
+      if (!size) throw this.invalid(`bad chunk size "${line.slice(0, 40)}"`);
       this.remaining = parseInt(size[1], 16);
       this.state = this.remaining === 0 ? 'trailer' : 'data';
     }

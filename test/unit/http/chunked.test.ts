@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkedDecoder } from '../../../src-main/core/transport/http-chunked';
+import { ChunkedDecoder } from '../../../src-main/core/http/chunked';
 
 function decodeIn(pieces: string[]): { body: string; done: boolean } {
-  const decoder = new ChunkedDecoder();
+  const decoder = new ChunkedDecoder((detail) => new Error(detail));
   let body = '';
   for (const piece of pieces) for (const part of decoder.decode(Buffer.from(piece, 'latin1'))) body += part.toString('latin1');
   return { body, done: decoder.done };
