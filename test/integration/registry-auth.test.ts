@@ -8,6 +8,7 @@ import { parseReference } from '../../src-main/core/ref/reference';
 import { RegistryClient } from '../../src-main/core/registry/client';
 import { getManifest } from '../../src-main/core/registry/manifests';
 import { fetchBlob } from '../../src-main/core/registry/blobs';
+import { HttpTransport } from '../../src-main/core/registry/http';
 import { runCliCaptured } from '../support/cli';
 import { type TestRegistry, defaultUser, pushTestImage, registryAvailable, startRegistry } from '../support/registry';
 import { haveBinary } from '../support/registry-tools';
@@ -270,6 +271,18 @@ describe.skipIf(!available)('TLS with a private CA', () => {
     const ref = parseReference(pushedRef);
     await expect(getManifest(client, ref, 'v1')).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringMatching(/certificate .* not trusted/) });
     await client.close();
+  });
+
+  it('reads blobs over TLS on their own connections, where an untrusted certificate is refused too', async () => {
+    const client = new RegistryClient({ caPath: registry.caFile, credentials: async () => undefined, env: {} });
+    const ref = parseReference(pushedRef);
+    const { document } = await getManifest(client, ref, 'v1');
+    if (document.kind !== 'manifest') throw new Error(`expected an image manifest, got ${document.kind}`);
+    for (const layer of document.manifest.layers) expect(await drain(fetchBlob(client, ref, layer))).toBe(layer.size);
+    await client.close();
+    const untrusted = new HttpTransport();
+    await expect(untrusted.send({ method: 'GET', bulk: true, url: `https://${registry.host}/v2/` })).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringMatching(/certificate .* not trusted/) });
+    await untrusted.close();
   });
 
   it('trusts the CA from LIGHTER_REGISTRY_CA and from a certs.d folder', async () => {

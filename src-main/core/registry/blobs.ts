@@ -30,6 +30,7 @@ async function openBlob(client: RegistryClient, repo: Repository, digest: string
     scopes: [pullScope(repo)],
     signal,
     what: blobWhat(repo, digest),
+    bulk: true,
   });
 }
 

@@ -31,6 +31,8 @@ export interface CallOptions {
   scopes?: string[];
   /** Whether 408/429/5xx and broken connections may be retried (idempotent requests). Default true. */
   retry?: boolean;
+  /** A GET of a large body (a blob): see HttpRequest.bulk. */
+  bulk?: boolean;
   /** Statuses handed back to the caller instead of being turned into errors (besides 2xx). */
   accept?: number[];
   /** For error messages: "manifest localhost:5000/app:v1". */
@@ -160,7 +162,7 @@ export class RegistryClient {
     let sendHeaders = headers;
     for (let hop = 0; ; hop++) {
       const host = new URL(current).host;
-      const res = await this.http.send({ method, url: current, headers: sendHeaders, body: opts.body?.(), signal: opts.signal, ca: this.caFor(host) });
+      const res = await this.http.send({ method, url: current, headers: sendHeaders, body: opts.body?.(), signal: opts.signal, ca: this.caFor(host), bulk: opts.bulk });
       const location = header(res, 'location');
       if (![301, 302, 303, 307, 308].includes(res.status) || !location || method === 'POST' || method === 'PUT' || method === 'PATCH') return res;
       await res.body.dump().catch(() => undefined);

@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LighterError, cancelled, isAbortError } from '../errors';
+import { rawGet } from './raw-get';
 
 export interface HttpTimeouts {
   /** Time allowed to open a connection (TCP + TLS). */
@@ -21,6 +22,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Extra trusted CA certificates (PEM, including the system roots) for this host. */
   ca?: string[];
+  /** A GET of a large body (a blob): read straight from its own connection (raw-get.ts). */
+  bulk?: boolean;
 }
 
 export interface HttpResponse {
@@ -127,6 +130,7 @@ export class HttpTransport {
     } catch {
       return Promise.reject(new LighterError('INVALID_INPUT', `Not a valid URL: ${req.url}`));
     }
+    if (req.bulk && req.method === 'GET' && req.body === undefined) return rawGet(req, url, this.timeouts);
     const secure = url.protocol === 'https:';
     const { connectTimeoutMs, idleTimeoutMs } = this.timeouts;
     if (req.signal?.aborted) return Promise.reject(cancelled());
@@ -176,10 +180,10 @@ export class HttpTransport {
   }
 }
 
-const connectTimeoutCode = 'LIGHTER_CONNECT_TIMEOUT';
-const idleTimeoutCode = 'LIGHTER_IDLE_TIMEOUT';
+export const connectTimeoutCode = 'LIGHTER_CONNECT_TIMEOUT';
+export const idleTimeoutCode = 'LIGHTER_IDLE_TIMEOUT';
 
-function codedError(code: string, message: string): Error {
+export function codedError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 

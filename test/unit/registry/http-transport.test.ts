@@ -19,6 +19,11 @@ beforeAll(async () => {
       res.write(Buffer.alloc(10_000, 1)); // then nothing more
       return;
     }
+    if (req.url === '/cut') {
+      res.writeHead(200, { 'content-length': '1000000' });
+      res.write(Buffer.alloc(10_000, 1), () => res.socket?.destroy());
+      return;
+    }
     if (req.url === '/twice') {
       res.setHeader('link', ['<a>; rel="next"', '<b>; rel="last"']);
       res.setHeader('docker-content-digest', 'sha256:abc');
@@ -50,12 +55,16 @@ async function text(body: AsyncIterable<Buffer>): Promise<string> {
   return Buffer.concat(parts).toString();
 }
 
-describe('HttpTransport (Node http)', () => {
+// GETs of large bodies (blobs) go on a connection of their own (raw-get.ts): both ways, the same answers.
+describe.each([
+  { way: "Node's client", bulk: false },
+  { way: 'a connection of its own (bulk)', bulk: true },
+])('HttpTransport, GET on $way', ({ bulk }) => {
   const transport = new HttpTransport({ connectTimeoutMs: 2000, idleTimeoutMs: 300 });
   afterAll(() => transport.close());
 
   it('answers with status, headers (one string, or a list when repeated) and the body', async () => {
-    const res = await transport.send({ method: 'GET', url: `${base}/twice` });
+    const res = await transport.send({ method: 'GET', bulk, url: `${base}/twice` });
     expect(res.status).toBe(200);
     expect(res.headers['docker-content-digest']).toBe('sha256:abc');
     expect(res.headers.link).toEqual(['<a>; rel="next"', '<b>; rel="last"']);
@@ -64,27 +73,33 @@ describe('HttpTransport (Node http)', () => {
     expect(await text(put.body)).toBe('got 3 bytes, length header 3');
   });
 
+  it('a body cut short fails its reader with a NETWORK error worth retrying (a blob then resumes)', async () => {
+    const res = await transport.send({ method: 'GET', bulk, url: `${base}/cut` });
+    const error = await text(res.body).catch((e: unknown) => networkError(e, `${base}/cut`));
+    expect(error).toMatchObject({ code: 'NETWORK', details: { retryable: true } });
+  });
+
   it('a server that never answers is a TIMEOUT, worth retrying', async () => {
-    const error = await transport.send({ method: 'GET', url: `${base}/silent` }).catch((e: unknown) => e);
+    const error = await transport.send({ method: 'GET', bulk, url: `${base}/silent` }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'TIMEOUT', message: expect.stringContaining('stopped sending data (stalled)'), details: { retryable: true } });
   });
 
   it('a body that stops coming fails its reader with a TIMEOUT', async () => {
-    const res = await transport.send({ method: 'GET', url: `${base}/stall` });
+    const res = await transport.send({ method: 'GET', bulk, url: `${base}/stall` });
     const error = await text(res.body).catch((e: unknown) => networkError(e, `${base}/stall`));
     expect(error).toMatchObject({ code: 'TIMEOUT', details: { retryable: true } });
   });
 
   it('cancelling ends a body being read with CANCELLED', async () => {
     const controller = new AbortController();
-    const res = await transport.send({ method: 'GET', url: `${base}/stall`, signal: controller.signal });
+    const res = await transport.send({ method: 'GET', bulk, url: `${base}/stall`, signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     const error = await text(res.body).catch((e: unknown) => networkError(e, `${base}/stall`));
     expect(error).toMatchObject({ code: 'CANCELLED' });
-    await expect(transport.send({ method: 'GET', url: `${base}/`, signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(transport.send({ method: 'GET', bulk, url: `${base}/`, signal: controller.signal })).rejects.toMatchObject({ code: 'CANCELLED' });
     // A body nobody reads, cancelled or gone silent: nothing escapes as an unhandled error.
     const unread = new AbortController();
-    const left = await transport.send({ method: 'GET', url: `${base}/stall`, signal: unread.signal });
+    const left = await transport.send({ method: 'GET', bulk, url: `${base}/stall`, signal: unread.signal });
     unread.abort();
     await new Promise((resolve) => left.body.once('close', resolve));
     expect(left.body.destroyed).toBe(true);
@@ -92,10 +107,10 @@ describe('HttpTransport (Node http)', () => {
 
   it('dump() drops small and big bodies alike, and the transport still serves', async () => {
     for (const path of ['/', '/big']) {
-      const res = await transport.send({ method: 'GET', url: `${base}${path}` });
+      const res = await transport.send({ method: 'GET', bulk, url: `${base}${path}` });
       await res.body.dump();
     }
-    expect(await text((await transport.send({ method: 'GET', url: `${base}/` })).body)).toBe('hello');
+    expect(await text((await transport.send({ method: 'GET', bulk, url: `${base}/` })).body)).toBe('hello');
   });
 
   it('a refused connection is a NETWORK error that says so', async () => {
@@ -104,11 +119,24 @@ describe('HttpTransport (Node http)', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const signal = new AbortController().signal;
-    await expect(transport.send({ method: 'GET', url: `http://127.0.0.1:${port}/`, signal })).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining('connection refused') });
+    await expect(transport.send({ method: 'GET', bulk, url: `http://127.0.0.1:${port}/`, signal })).rejects.toMatchObject({ code: 'NETWORK', message: expect.stringContaining('connection refused') });
     await new Promise((resolve) => setImmediate(resolve));
     expect(getEventListeners(signal, 'abort')).toHaveLength(0); // a long-lived job signal collects nothing
-    expect(await text((await transport.send({ method: 'GET', url: `${base}/`, signal })).body)).toBe('hello');
+    expect(await text((await transport.send({ method: 'GET', bulk, url: `${base}/`, signal })).body)).toBe('hello');
     await new Promise((resolve) => setImmediate(resolve));
     expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+});
+
+describe('HttpTransport, bulk GET', () => {
+  const transport = new HttpTransport({ connectTimeoutMs: 2000, idleTimeoutMs: 300 });
+
+  it('reads a body byte for byte, and refuses a header that would break the request into two', async () => {
+    const res = await transport.send({ method: 'GET', bulk: true, url: `${base}/big` });
+    const parts: Buffer[] = [];
+    for await (const part of res.body) parts.push(part as Buffer);
+    expect(Buffer.concat(parts).equals(Buffer.alloc(4 << 20))).toBe(true);
+    const sneaky = { authorization: 'Bearer x\r\nX-Injected: 1' };
+    await expect(transport.send({ method: 'GET', bulk: true, url: `${base}/`, headers: sneaky })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
