@@ -66,10 +66,11 @@ export async function readHead(socket: Socket, failures: ResponseFailures): Prom
   }
 }
 
-/** The body that follows `head` on `socket`: chunked, of a Content-Length, or up to the close. */
+/** The body that follows `head` on `socket`: chunked, of a Content-Length, or up to the close. Throws when its length is not a number. */
 export function openBody(socket: Socket, head: ResponseHead, failures: ResponseFailures): Readable {
   const chunked = /\bchunked\b/i.test(head.headers.get('transfer-encoding')?.join(',') ?? '');
   const length = chunked ? undefined : head.headers.get('content-length')?.[0];
+  if (length !== undefined && !/^\d{1,15}$/.test(length)) throw failures.malformed(`a Content-Length that is not a length: ${length.slice(0, 40)}`);
   const decoder = chunked ? new ChunkedDecoder((detail) => failures.malformed(`a malformed chunked body (${detail})`)) : undefined;
   return new ResponseBody(socket, failures, decoder, head.rest, length === undefined ? undefined : Number(length));
 }

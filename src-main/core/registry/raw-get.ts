@@ -38,8 +38,8 @@ export function rawGet(req: HttpRequest, url: URL, timeouts: HttpTimeouts): Prom
     });
     socket.once('close', release);
     socket.write(request);
-    readHead(socket, failures).then(
-      (head) => {
+    readHead(socket, failures)
+      .then((head) => {
         const headers: HttpResponse['headers'] = {};
         for (const [name, values] of head.headers) headers[name] = values.length === 1 ? values[0] : values;
         const stream = openBody(socket, head, failures);
@@ -49,13 +49,12 @@ export function rawGet(req: HttpRequest, url: URL, timeouts: HttpTimeouts): Prom
         // One request per connection: dropping the body closes it.
         body = Object.assign(stream, { dump: async () => void stream.destroy() });
         resolve({ status: head.status, headers, body, url: req.url });
-      },
-      (e: unknown) => {
+      })
+      .catch((e: unknown) => {
         release();
         socket.destroy();
         reject(networkError(e, req.url));
-      },
-    );
+      });
   });
 }
 

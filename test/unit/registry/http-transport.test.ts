@@ -24,6 +24,10 @@ beforeAll(async () => {
       res.write(Buffer.alloc(10_000, 1), () => res.socket?.destroy());
       return;
     }
+    if (req.url === '/nonsense-length') {
+      res.socket?.end('HTTP/1.1 200 OK\r\ncontent-length: lots\r\n\r\nhello');
+      return;
+    }
     if (req.url === '/twice') {
       res.setHeader('link', ['<a>; rel="next"', '<b>; rel="last"']);
       res.setHeader('docker-content-digest', 'sha256:abc');
@@ -136,6 +140,10 @@ describe('HttpTransport, bulk GET', () => {
     const parts: Buffer[] = [];
     for await (const part of res.body) parts.push(part as Buffer);
     expect(Buffer.concat(parts).equals(Buffer.alloc(4 << 20))).toBe(true);
+    await expect(transport.send({ method: 'GET', bulk: true, url: `${base}/nonsense-length` })).rejects.toMatchObject({
+      code: 'REGISTRY_ERROR',
+      message: 'The registry answered with a Content-Length that is not a length: lots',
+    });
     const sneaky = { authorization: 'Bearer x\r\nX-Injected: 1' };
     await expect(transport.send({ method: 'GET', bulk: true, url: `${base}/`, headers: sneaky })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
