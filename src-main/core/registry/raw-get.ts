@@ -1,6 +1,7 @@
-import { connect as netConnect, isIP, type Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { LighterError, cancelled } from '../errors';
+import { connectForBodies } from '../http/connect';
 import { openBody, readHead, type ResponseFailures } from '../http/response';
 import { type HttpRequest, type HttpResponse, type HttpTimeouts, codedError, connectTimeoutCode, idleTimeoutCode, networkError } from './http';
 
@@ -61,7 +62,7 @@ export function rawGet(req: HttpRequest, url: URL, timeouts: HttpTimeouts): Prom
 function open(url: URL, secure: boolean, ca?: string[]): Socket {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || (secure ? 443 : 80));
-  if (!secure) return netConnect({ host, port });
+  if (!secure) return connectForBodies({ host, port });
   return tlsConnect({ host, port, servername: isIP(host) ? undefined : host, ALPNProtocols: ['http/1.1'], ...(ca ? { ca } : {}) });
 }
 

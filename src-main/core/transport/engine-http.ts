@@ -1,8 +1,9 @@
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { LighterError } from '../errors';
 import { engineError } from '../engine/engine-errors';
+import { connectForBodies } from '../http/connect';
 import { openBody, readHead, type ResponseFailures } from '../http/response';
 
 /** What is read of dockerode's connection settings. */
@@ -31,7 +32,7 @@ export class EngineConnection {
     const modem = docker.modem as unknown as ModemSettings;
     const target = typeof modem.socketPath === 'string' ? { path: modem.socketPath } : modem.protocol === 'http' && modem.host ? { host: modem.host, port: Number(modem.port ?? 2375) } : undefined;
     if (!target) return undefined;
-    const socket = connect(target);
+    const socket = connectForBodies(target);
     try {
       await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
     } catch (e) {
