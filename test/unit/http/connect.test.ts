@@ -1,5 +1,5 @@
 /**
- * Connections for large bodies read up to 1 MiB at a time into shared slabs: the pieces must stay
+ * Connections for large bodies read large pieces into shared slabs: the pieces must stay
  * what was sent however long they are kept, and pause() must still stop the reading.
  */
 import { randomBytes } from 'node:crypto';
