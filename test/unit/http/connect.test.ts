@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connectForBodies } from '../../../src-main/core/http/connect';
 
 let server: Server | undefined;
@@ -16,7 +16,7 @@ afterEach(async () => {
   if (server) await new Promise((resolve) => server!.close(resolve));
   server = undefined;
 });
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A server on a unix socket that sends `data` to whoever connects, then closes. */
 async function sending(data: Buffer): Promise<string> {
