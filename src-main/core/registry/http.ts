@@ -188,7 +188,7 @@ export function codedError(code: string, message: string): Error {
 }
 
 /** Headers as one string each, or a list when the server sent one several times. */
-function singleValues(headers: NodeJS.Dict<string[]>): HttpResponse['headers'] {
+export function singleValues(headers: NodeJS.Dict<string[]>): HttpResponse['headers'] {
   const out: HttpResponse['headers'] = {};
   for (const [name, values] of Object.entries(headers)) if (values) out[name] = values.length === 1 ? values[0] : values;
   return out;

@@ -3,7 +3,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { LighterError, cancelled } from '../errors';
 import { connectForBodies } from '../http/connect';
 import { openBody, readHead, type ResponseFailures } from '../http/response';
-import { type HttpRequest, type HttpResponse, type HttpTimeouts, codedError, connectTimeoutCode, idleTimeoutCode, networkError } from './http';
+import { type HttpRequest, type HttpResponse, type HttpTimeouts, codedError, connectTimeoutCode, idleTimeoutCode, networkError, singleValues } from './http';
 
 /**
  * A GET of a large body (a blob) on a connection of its own, the body read as the socket delivers
@@ -41,8 +41,7 @@ export function rawGet(req: HttpRequest, url: URL, timeouts: HttpTimeouts): Prom
     socket.write(request);
     readHead(socket, failures)
       .then((head) => {
-        const headers: HttpResponse['headers'] = {};
-        for (const [name, values] of head.headers) headers[name] = values.length === 1 ? values[0] : values;
+        const headers = singleValues(Object.fromEntries(head.headers));
         const stream = openBody(socket, head, failures);
         // A body failed (cancelled, stalled) while nobody reads it must not end the process;
         // whoever reads it still gets the error.
