@@ -109,6 +109,17 @@ describe.skipIf(!available)('blob and manifest downloads through a faulty networ
     await expect(collect(fetchBlob(client(), ref(), layer))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
   });
 
+  it('unverified (whoever keeps the bytes checks them): resumes the same way, and passes bytes on unhashed', async () => {
+    proxy.inject({ match: blobGet, fault: { kind: 'reset', afterBytes: 700_000 } });
+    expect(sha(await collect(fetchBlob(client(), ref(), layer, { verify: false })))).toBe(layer.digest);
+    expect(proxy.log.filter((e) => blobGet.test(`${e.method} ${e.path}`))[1].range).toMatch(/^bytes=\d+-$/);
+    proxy.clear();
+    proxy.inject({ match: blobGet, fault: { kind: 'corrupt', atByte: 1234 } });
+    const corrupted = await collect(fetchBlob(client(), ref(), layer, { verify: false }));
+    expect(corrupted).toHaveLength(layer.size);
+    expect(corrupted.equals(layerBytes)).toBe(false);
+  });
+
   it('gives up after the bounded number of attempts with a clear error', async () => {
     proxy.inject({ match: blobGet, fault: { kind: 'status', status: 503 }, times: Infinity });
     await expect(collect(fetchBlob(client(), ref(), layer))).rejects.toMatchObject({ code: 'REGISTRY_ERROR', message: expect.stringContaining('HTTP 503') });

@@ -2,7 +2,7 @@
  * Copies that break half-way, through the fault proxy in front of a real registry: the destination
  * must stay consistent — no partial file under a final name, the store's index unchanged.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,10 @@ let registry: TestRegistry;
 let proxy: FaultProxy;
 let kept: PushedImage;
 let image: PushedImage;
+/** Layers big enough for an archive to check them from its file, behind the writes. */
+let big: PushedImage;
 const blobGet = /^GET \/v2\/faults\/app\/blobs\/sha256:/;
+const bigBlobGet = /^GET \/v2\/faults\/big\/blobs\/sha256:/;
 
 function storeState(): { index: string; blobs: string[] } {
   const blobs = readdirSync(join(storeDir, 'blobs', 'sha256')).sort();
@@ -37,6 +40,7 @@ beforeAll(async () => {
   proxy = await startFaultProxy(registry.host);
   kept = await pushTestImage(registry.host, 'faults/kept', 'v1', { layers: 1, layerSize: 50_000 });
   image = await pushTestImage(registry.host, 'faults/app', 'v1', { layers: 4, layerSize: 400_000 });
+  big = await pushTestImage(registry.host, 'faults/big', 'v1', { layers: 2, layerSize: 1_500_000 });
   const first = await runBuiltCli(['copy', `docker://${proxy.host}/faults/kept:v1`, 'store:kept:v1'], env);
   expect(first.code).toBe(0);
   expect(first.stdout.trim()).toBe(kept.manifestDigest);
@@ -72,6 +76,29 @@ describe.skipIf(!hasRegistry)('faults during a copy', () => {
     expect(existsSync(tar)).toBe(false);
     expect(readdirSync(dir).filter((n) => n.includes('partial'))).toEqual([]);
     expect(stageDirs()).toEqual(staged);
+  });
+
+  it('a corrupted big layer fails an archive copy (checked from the file) with no file left', async () => {
+    proxy.inject({ match: bigBlobGet, fault: { kind: 'corrupt', atByte: 1_200_000 }, times: Infinity });
+    const tar = join(dir, 'big-corrupt.tar');
+    const result = await runBuiltCli(['copy', `docker://${proxy.host}/faults/big:v1`, `docker-archive:${tar}`], env);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^lighter copy: Digest mismatch for blob: expected sha256:[a-f0-9]{64}, got sha256:[a-f0-9]{64}$/);
+    expect(existsSync(tar)).toBe(false);
+    expect(readdirSync(dir).filter((n) => n.includes('partial'))).toEqual([]);
+  });
+
+  it('a broken connection is resumed in an archive copy, and every layer lands whole', async () => {
+    proxy.inject({ match: bigBlobGet, fault: { kind: 'reset', afterBytes: 900_000 }, times: 2 });
+    const tar = join(dir, 'big.tar');
+    const result = await runBuiltCli(['copy', `docker://${proxy.host}/faults/big:v1`, `docker-archive:${tar}`], env);
+    expect(result.stderr).toBe('');
+    expect(result.stdout.trim()).toBe(big.manifestDigest);
+    expect(proxy.log.filter((e) => e.range).length).toBeGreaterThan(0);
+    for (const layer of big.manifest.layers) {
+      const bytes = execFileSync('tar', ['-xOf', tar, `blobs/sha256/${layer.digest.slice(7)}`], { maxBuffer: 8 << 20 });
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(layer.digest.slice(7));
+    }
   });
 
   /** Starts a copy that stalls mid-blob, signals it once stalled; resolves its exit code and stderr. */

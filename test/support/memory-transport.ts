@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { sha256 } from '../../src-main/core/image/digest';
 import { MediaType } from '../../src-main/core/image/media-types';
 import type { Descriptor, ImageIndex, ImageManifest, Platform } from '../../src-main/core/image/types';
-import type { DestinationCapabilities, ImageDestination, ImageSource, ManifestBlob } from '../../src-main/core/transport/types';
+import type { BlobRequest, DestinationCapabilities, ImageDestination, ImageSource, ManifestBlob, PutBlobOptions } from '../../src-main/core/transport/types';
 
 /** Blobs and manifests in memory, for copy-engine tests that need faults no real place produces. */
 export class MemoryImages {
@@ -36,6 +36,8 @@ export class MemoryImages {
 export class MemorySource implements ImageSource {
   readonly name = 'memory:source';
   opened: string[] = [];
+  /** What each blob was asked with. */
+  requests: BlobRequest[] = [];
   /** Digests whose bytes are served corrupted. */
   corrupt = new Set<string>();
   /** Called before each blob is served, e.g. to cancel mid-copy. */
@@ -54,9 +56,10 @@ export class MemorySource implements ImageSource {
     if (!m) throw new Error(`no manifest ${d.digest}`);
     return m;
   }
-  async blob(d: Descriptor): Promise<Readable> {
+  async blob(d: Descriptor, request: BlobRequest = {}): Promise<Readable> {
     this.beforeBlob?.(d);
     this.opened.push(d.digest);
+    this.requests.push(request);
     const data = Buffer.from(this.images.blobs.get(d.digest)!);
     if (this.corrupt.has(d.digest)) data[0] ^= 0xff;
     // Small chunks so progress and cancellation happen mid-blob.
@@ -82,7 +85,10 @@ export class MemoryDestination implements ImageDestination {
   async hasBlob(d: Descriptor): Promise<boolean> {
     return this.blobs.has(d.digest);
   }
-  async putBlob(d: Descriptor, stream: Readable): Promise<void> {
+  /** What each blob was handed over with. */
+  puts: PutBlobOptions[] = [];
+  async putBlob(d: Descriptor, stream: Readable, options: PutBlobOptions = {}): Promise<void> {
+    this.puts.push(options);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {

@@ -8,6 +8,8 @@ import * as zlib from 'node:zlib';
 import { LighterError, cancelled } from '../errors';
 import { writeError } from '../write-errors';
 import { createZstdCompressor } from './compression';
+import { checkedAsItPasses, type ExpectedContent, WrittenRangeCheck } from './content-check';
+import { fileHashMinBytes } from './file-member-hashes';
 import { PartialFile } from './partial-file';
 import { padding } from './tar-header';
 import { tarEnd, tarEntry, tarHeader } from './tar-writer';
@@ -22,7 +24,8 @@ export interface ContentSink {
   /** Bytes written so far (before outer compression). */
   readonly bytesWritten: number;
   directory(path: string): Promise<void>;
-  file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void>;
+  /** Writes a file; with `expected`, it fails rather than keep bytes that do not hash to it. */
+  file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void>;
   /**
    * Optional: sets places aside for files to come, in this order; true when it did, and `file` may
    * then be called for several of them at once.
@@ -113,37 +116,49 @@ export class TarFileSink implements ContentSink {
     return true;
   }
 
-  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
+  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void> {
     const place = this.reserved.get(path);
-    if (place) return this.fill(path, place, size, body);
-    for await (const chunk of tarEntry({ path, size }, body)) await this.write(chunk);
+    if (place) return this.fill(path, place, size, body, expected);
+    const checked = expected ? checkedAsItPasses(Buffer.isBuffer(body) ? [body] : body, expected) : body;
+    for await (const chunk of tarEntry({ path, size }, checked)) await this.write(chunk);
   }
 
-  /** Writes a reserved file: header, body and padding in large positional writes. */
-  private async fill(path: string, place: Reservation, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
+  /**
+   * Writes a reserved file: header, body and padding in large positional writes. A big one with
+   * `expected` is checked from the file on a helper thread, behind the writes; others as they pass.
+   */
+  private async fill(path: string, place: Reservation, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void> {
     if (size !== place.size) throw new LighterError('INTERNAL', `${path}: reserved ${place.size} bytes, given ${size}`);
     this.reserved.delete(path);
+    const bodyAt = place.at + place.header.length;
+    const behind = expected && size >= fileHashMinBytes ? new WrittenRangeCheck(this.out.tempPath, bodyAt, size, expected) : undefined;
+    const bytes = Buffer.isBuffer(body) ? [body] : body;
     let at = place.at;
     let batch: Buffer[] = [place.header];
     let batched = place.header.length;
     let got = 0;
-    for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
-      this.check();
-      got += chunk.length;
-      if (got > size) break;
-      this.bytesWritten += chunk.length;
-      batch.push(chunk);
-      batched += chunk.length;
-      if (batched >= fillBatchBytes) {
-        await this.out.writeAt(batch, at);
-        at += batched;
-        batch = [];
-        batched = 0;
+    try {
+      for await (const chunk of expected && !behind ? checkedAsItPasses(bytes, expected) : bytes) {
+        this.check();
+        got += chunk.length;
+        if (got > size) break;
+        this.bytesWritten += chunk.length;
+        batch.push(chunk);
+        batched += chunk.length;
+        if (batched >= fillBatchBytes) {
+          await this.out.writeAt(batch, at, behind?.landing(at + batched - bodyAt));
+          at += batched;
+          batch = [];
+          batched = 0;
+        }
       }
+      if (got !== size) throw new LighterError('INVALID_INPUT', `Tar entry "${path}": expected ${size} bytes of data, got ${got > size ? 'more' : got}`);
+      batch.push(padding(size));
+      await this.out.writeAt(batch, at, behind?.landing(size));
+      await behind?.result();
+    } finally {
+      behind?.stop();
     }
-    if (got !== size) throw new LighterError('INVALID_INPUT', `Tar entry "${path}": expected ${size} bytes of data, got ${got > size ? 'more' : got}`);
-    batch.push(padding(size));
-    await this.out.writeAt(batch, at);
   }
 
   private check(): void {
@@ -210,14 +225,14 @@ export class DirectorySink implements ContentSink {
     await mkdir(join(this.tempPath, path), { recursive: true });
   }
 
-  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
+  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void> {
     const target = join(this.tempPath, path);
     const out = createWriteStream(target, { flags: 'wx' });
     let written = 0;
     const signal = this.signal;
     const counted = async function* (this: DirectorySink) {
-      const source = Buffer.isBuffer(body) ? [body] : body;
-      for await (const chunk of source) {
+      const bytes = Buffer.isBuffer(body) ? [body] : body;
+      for await (const chunk of expected ? checkedAsItPasses(bytes, expected) : bytes) {
         if (signal?.aborted) throw cancelled();
         written += chunk.length;
         this.bytesWritten += chunk.length;

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { LighterError } from '../errors';
 import { sha256 } from '../image/digest';
@@ -25,26 +24,6 @@ export interface ImageToWrite {
 export interface WriteOptions {
   signal?: AbortSignal;
   onProgress?: (progress: { bytesWritten: number }) => void;
-}
-
-/** Passes a blob through while hashing it; fails with DIGEST_MISMATCH before the entry completes. */
-async function* verified(stream: AsyncIterable<Buffer | Uint8Array>, descriptor: Descriptor): AsyncGenerator<Buffer> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const piece of chunksOf(stream)) {
-    const chunk = Buffer.isBuffer(piece) ? piece : Buffer.from(piece);
-    size += chunk.length;
-    if (size > descriptor.size) break;
-    hash.update(chunk);
-    yield chunk;
-  }
-  if (size !== descriptor.size) {
-    throw new LighterError('DIGEST_MISMATCH', `Size mismatch for blob ${descriptor.digest}: expected ${descriptor.size} bytes, got ${size > descriptor.size ? 'more' : size}`);
-  }
-  const actual = `sha256:${hash.digest('hex')}`;
-  if (actual !== descriptor.digest) {
-    throw new LighterError('DIGEST_MISMATCH', `Digest mismatch for blob: expected ${descriptor.digest}, got ${actual}`, { expected: descriptor.digest, actual });
-  }
 }
 
 /** Passes a blob through, checking only its size. */
@@ -93,8 +72,9 @@ export class BlobWriter {
   }
 
   /**
-   * Writes a blob from a stream, verifying digest and size as it passes. `alreadyVerified`: the
-   * stream itself fails on wrong bytes (the copy engine's are), so only its size is checked here.
+   * Writes a blob from a stream, checking its size as it passes and having the sink check its digest
+   * (as the bytes pass, or behind its writes). `alreadyVerified`: the stream itself fails on wrong
+   * bytes, so only its size is checked.
    */
   async putBlob(descriptor: Descriptor, stream: Readable | AsyncIterable<Buffer>, options: { alreadyVerified?: boolean } = {}): Promise<void> {
     const digest = checkDescriptor(descriptor, 'blob');
@@ -104,12 +84,13 @@ export class BlobWriter {
     }
     const progress = this.progress.bind(this);
     const counted = async function* () {
-      for await (const chunk of options.alreadyVerified ? sized(stream, descriptor) : verified(stream, descriptor)) {
+      for await (const chunk of sized(stream, descriptor)) {
         yield chunk;
         progress();
       }
     };
-    await this.sink.file(`blobs/sha256/${digest.slice(7)}`, descriptor.size, counted());
+    const expected = options.alreadyVerified ? undefined : { digest, what: 'blob' };
+    await this.sink.file(`blobs/sha256/${digest.slice(7)}`, descriptor.size, counted(), expected);
     this.written.add(digest);
   }
 

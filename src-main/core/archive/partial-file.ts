@@ -75,10 +75,13 @@ export class PartialFile {
     return at;
   }
 
-  /** Writes into a reserved range; several ranges may be written at once, in any order. */
-  async writeAt(buffers: Buffer[], at: number): Promise<void> {
+  /**
+   * Writes into a reserved range; several ranges may be written at once, in any order. Resolves once
+   * the write is under way; `landed` hears when it is in the file (readable by others), or why not.
+   */
+  async writeAt(buffers: Buffer[], at: number, landed?: (failure?: unknown) => void): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    await this.start(buffers, at, buffers.reduce((sum, b) => sum + b.length, 0));
+    await this.start(buffers, at, buffers.reduce((sum, b) => sum + b.length, 0), landed);
   }
 
   /**
@@ -139,14 +142,16 @@ export class PartialFile {
   }
 
   /** One positional write in the background; waits while too many are in flight. */
-  private async start(buffers: Buffer[], at: number, length: number): Promise<void> {
+  private async start(buffers: Buffer[], at: number, length: number, landed?: (failure?: unknown) => void): Promise<void> {
     const write = this.writeAll(buffers, at).then(
       () => {
         this.written += length;
         this.syncBehind();
+        landed?.();
       },
       (e) => {
         this.failure ??= writeError(e, this.finalPath);
+        landed?.(this.failure);
       },
     );
     this.writing.add(write);

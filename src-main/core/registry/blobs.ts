@@ -16,6 +16,8 @@ export interface FetchBlobOptions {
   prefixHash?: Hash;
   /** Bytes received so far, `offset` included, and the blob's size. */
   onProgress?: (bytes: number, total: number) => void;
+  /** False: only the size is checked; whoever keeps the bytes checks the digest (default true). */
+  verify?: boolean;
 }
 
 function blobWhat(repo: Repository, digest: string): string {
@@ -36,19 +38,20 @@ async function openBlob(client: RegistryClient, repo: Repository, digest: string
 
 /**
  * Streams a blob, verifying size and sha256 as it flows (the stream fails with DIGEST_MISMATCH
- * rather than end with wrong bytes). A connection that breaks or stalls mid-body is resumed with a
- * Range request, within the client's retry budget.
+ * rather than end with wrong bytes; with `verify: false` only the size). A connection that breaks or
+ * stalls mid-body is resumed with a Range request, within the client's retry budget.
  */
 export function fetchBlob(client: RegistryClient, repo: Repository, descriptor: Descriptor, options: FetchBlobOptions = {}): Readable {
   const { signal, onProgress } = options;
+  const verify = options.verify ?? true;
   const offset = options.offset ?? 0;
-  if (offset > 0 && !options.prefixHash) throw new LighterError('INTERNAL', 'fetchBlob: an offset needs the hash of the bytes before it');
+  if (verify && offset > 0 && !options.prefixHash) throw new LighterError('INTERNAL', 'fetchBlob: an offset needs the hash of the bytes before it');
   const total = descriptor.size;
   const what = blobWhat(repo, descriptor.digest);
 
   // Hashed in place as it arrives: on two cores a helper thread cost more (a copy per byte and its
   // wake-ups) than it saved; registry → archive took 1.55 s against 1.83 s with it.
-  const hash = options.prefixHash ?? createHash('sha256');
+  const hash = verify ? (options.prefixHash ?? createHash('sha256')) : undefined;
   async function* body(): AsyncGenerator<Buffer> {
     let position = offset;
     let failures = 0;
@@ -74,7 +77,7 @@ export function fetchBlob(client: RegistryClient, repo: Repository, descriptor: 
           }
           position += data.length;
           if (position > total) throw new LighterError('DIGEST_MISMATCH', `${what}: registry sent more than the expected ${total} bytes`, { expectedSize: total });
-          hash.update(data);
+          hash?.update(data);
           onProgress?.(position, total);
           yield data;
         }
@@ -90,7 +93,7 @@ export function fetchBlob(client: RegistryClient, repo: Repository, descriptor: 
         await sleep(retryDelayMs(failures, client.retryPolicy), signal);
       }
     }
-    const problem = verification({ digest: descriptor.digest, size: total, what }, `sha256:${hash.digest('hex')}`, position);
+    const problem = hash ? verification({ digest: descriptor.digest, size: total, what }, `sha256:${hash.digest('hex')}`, position) : null;
     if (problem) throw problem;
   }
 

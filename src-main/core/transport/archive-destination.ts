@@ -1,8 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../image/types';
 import type { BlobWriter } from '../archive/image-writer';
-import type { ManifestBlob } from './types';
-import type { DestinationCapabilities, ImageDestination } from './types';
+import type { DestinationCapabilities, ImageDestination, ManifestBlob, PutBlobOptions } from './types';
 
 /** What the archive writers (docker-archive, oci-archive) have in common for a copy. */
 export interface ArchiveWriterLike {
@@ -29,7 +28,7 @@ export class ArchiveDestination implements ImageDestination {
       addRoot: (writer: ArchiveWriterLike, m: ManifestBlob) => Promise<void>;
     },
   ) {
-    this.capabilities = { acceptsIndex: record.acceptsIndex, sequentialBlobs: true, verifiesDiffIDs: record.verifiesDiffIDs };
+    this.capabilities = { acceptsIndex: record.acceptsIndex, sequentialBlobs: true, verifiesDiffIDs: record.verifiesDiffIDs, checksBlobs: true };
   }
 
   /** Opened on first use, so a copy that fails early leaves no temporary file behind. */
@@ -46,11 +45,11 @@ export class ArchiveDestination implements ImageDestination {
     return (await this.get()).blobWriter.reserve(descriptors);
   }
 
-  async putBlob(d: Descriptor, stream: Readable): Promise<void> {
+  async putBlob(d: Descriptor, stream: Readable, options: PutBlobOptions = {}): Promise<void> {
     const writer = await this.get();
     try {
-      // The copy engine's streams fail on a wrong byte: no need to hash them a second time.
-      await writer.blobWriter.putBlob(d, stream, { alreadyVerified: true });
+      // Streams the copy engine checked fail on a wrong byte: no need to hash them a second time.
+      await writer.blobWriter.putBlob(d, stream, { alreadyVerified: !options.unverified });
     } catch (e) {
       stream.destroy();
       throw e;

@@ -86,12 +86,15 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
       totals.bytes += blob.size;
       job?.item({ id: blob.digest, label: blobLabel(blob), status: 'verified', current: blob.size, total: blob.size });
     };
-    /** The blob's bytes from the source, verified and counted as they flow. */
+    // A destination that hashes what it writes off the main thread checks every blob, once, where
+    // the source would otherwise hash on the thread that receives the bytes.
+    const unverified = !!destination.capabilities.checksBlobs && (!source.verifiesBlobs || !!source.verificationOptional);
+    /** The blob's bytes from the source, verified (unless the destination will) and counted as they flow. */
     const open = async (blob: Descriptor, openSignal?: AbortSignal): Promise<Readable> => {
       let seen = 0;
       const item = (status: string) => job?.item({ id: blob.digest, label: blobLabel(blob), status, current: seen, total: blob.size });
       item('copying');
-      return verifiedBlob(source, blob, openSignal, (n) => {
+      return verifiedBlob(source, blob, { signal: openSignal, unverified }, (n) => {
         seen += n;
         totals.done += n;
         item('copying');
@@ -106,7 +109,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         reserve: destination.reserveBlobs && ((blobs) => destination.reserveBlobs!(blobs)),
         write: async (blob, stream) => {
           if (!stream) return skipped(blob);
-          await destination.putBlob(blob, stream, signal);
+          await destination.putBlob(blob, stream, { signal, unverified });
           copied(blob);
         },
       }, signal);
@@ -115,7 +118,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         throwIfAborted(signal);
         if (await destination.hasBlob(blob, signal)) return skipped(blob);
         const stream = await open(blob, signal);
-        await destination.putBlob(blob, stream, signal);
+        await destination.putBlob(blob, stream, { signal, unverified });
         // The stream may have failed after the destination stopped reading it: never count that as copied.
         if (stream.errored) throw stream.errored;
         copied(blob);
@@ -144,11 +147,12 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
 
 /**
  * A blob's stream with its digest and size checked as it flows (unless the source already checks
- * its own streams), and its bytes counted. A wrong byte fails the stream: the destination never
- * keeps the blob.
+ * its own streams, or the request leaves that to the destination), and its bytes counted. A wrong
+ * byte fails the stream: the destination never keeps the blob.
  */
-function verifiedBlob(source: ImageSource, blob: Descriptor, signal: AbortSignal | undefined, onBytes: (n: number) => void, diffID?: string): Promise<Readable> {
-  return source.blob(blob, { signal }).then((input) => {
+function verifiedBlob(source: ImageSource, blob: Descriptor, request: { signal?: AbortSignal; unverified?: boolean }, onBytes: (n: number) => void, diffID?: string): Promise<Readable> {
+  const { signal, unverified } = request;
+  return source.blob(blob, request).then((input) => {
     const count = new Transform({
       highWaterMark: 1 << 20,
       transform(chunk: Buffer, _encoding, done) {
@@ -156,7 +160,7 @@ function verifiedBlob(source: ImageSource, blob: Descriptor, signal: AbortSignal
         done(null, chunk);
       },
     });
-    const stages: NodeJS.ReadWriteStream[] = source.verifiesBlobs ? [] : [new DigestStream({ digest: blob.digest, size: blob.size, what: blobLabel(blob) })];
+    const stages: NodeJS.ReadWriteStream[] = source.verifiesBlobs || unverified ? [] : [new DigestStream({ digest: blob.digest, size: blob.size, what: blobLabel(blob) })];
     if (diffID) stages.push(new DiffIDCheck(blob, diffID));
     pipeline([input, ...stages, count], { signal }).catch(() => undefined);
     return count;
@@ -246,7 +250,7 @@ async function layerDiffIDs(source: ImageSource, images: ImageManifest[], signal
     const what = `image config ${image.config.digest}`;
     if (image.config.size > maxConfigSize) throw new LighterError('INVALID_INPUT', `The ${what} claims ${image.config.size} bytes; configs are far smaller`);
     const parts: Buffer[] = [];
-    for await (const chunk of await verifiedBlob(source, image.config, signal, () => {})) parts.push(chunk as Buffer);
+    for await (const chunk of await verifiedBlob(source, image.config, { signal }, () => {})) parts.push(chunk as Buffer);
     diffIDsOf(Buffer.concat(parts), image.layers, what).forEach((id, i) => byLayer.set(image.layers[i].digest, id));
   }
   return byLayer;

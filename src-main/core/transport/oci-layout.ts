@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../image/types';
 import { OciLayout } from '../layout/layout';
-import type { BlobRequest, DestinationCapabilities, ImageDestination, ImageSource, ManifestBlob } from './types';
+import type { BlobRequest, DestinationCapabilities, ImageDestination, ImageSource, ManifestBlob, PutBlobOptions } from './types';
 
 /** Reads one image (named by its ref annotation, or the only one) from an OCI layout directory. */
 export class LayoutSource implements ImageSource {
@@ -49,8 +49,8 @@ export class LayoutDestination implements ImageDestination {
     return this.layout.hasBlob(d);
   }
 
-  async putBlob(d: Descriptor, stream: Readable, signal?: AbortSignal): Promise<void> {
-    if (await this.layout.writeBlob(d, stream, signal)) this.added.push(d.digest);
+  async putBlob(d: Descriptor, stream: Readable, options: PutBlobOptions = {}): Promise<void> {
+    if (await this.layout.writeBlob(d, stream, options.signal)) this.added.push(d.digest);
   }
 
   async putManifest(m: ManifestBlob): Promise<void> {

@@ -6,14 +6,15 @@ import { pullScope, pushScope, type RegistryClient } from '../registry/client';
 import { blobExists, fetchBlob } from '../registry/blobs';
 import { getManifest, putManifest } from '../registry/manifests';
 import { uploadBlob } from '../registry/upload';
-import type { BlobRequest, DestinationCapabilities, ImageDestination, ImageSource, ManifestBlob } from './types';
+import type { BlobRequest, DestinationCapabilities, ImageDestination, ImageSource, ManifestBlob, PutBlobOptions } from './types';
 
 /** Reads an image from a registry; blobs stream verified (and resume) through the registry client. */
 export class RegistrySource implements ImageSource {
   readonly name: string;
   readonly remote = true;
-  /** fetchBlob checks size and digest as the bytes arrive. */
+  /** fetchBlob checks size and digest as the bytes arrive; a destination that hashes what it writes may do it instead. */
   readonly verifiesBlobs = true;
+  readonly verificationOptional = true;
 
   constructor(
     private readonly client: RegistryClient,
@@ -40,7 +41,7 @@ export class RegistrySource implements ImageSource {
           last = bytes;
         }
       : undefined;
-    return fetchBlob(this.client, this.ref, d, { signal: request.signal, onProgress });
+    return fetchBlob(this.client, this.ref, d, { signal: request.signal, onProgress, verify: !request.unverified });
   }
 
   async close(): Promise<void> {}
@@ -84,7 +85,7 @@ export class RegistryDestination implements ImageDestination {
     return res.status === 201;
   }
 
-  async putBlob(d: Descriptor, stream: Readable, signal?: AbortSignal): Promise<void> {
+  async putBlob(d: Descriptor, stream: Readable, { signal }: PutBlobOptions = {}): Promise<void> {
     let opened = false;
     // The bytes flow once from the source: an upload that breaks is not retried with a spent stream.
     const open = () => {

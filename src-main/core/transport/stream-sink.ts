@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { cancelled } from '../errors';
+import { checkedAsItPasses, type ExpectedContent } from '../archive/content-check';
 import type { ContentSink } from '../archive/content-sink';
 import { tarEnd, tarEntry } from '../archive/tar';
 
@@ -21,8 +22,9 @@ export class StreamSink implements ContentSink {
     for await (const chunk of tarEntry({ path, type: 'directory' })) await this.write(chunk);
   }
 
-  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>): Promise<void> {
-    for await (const chunk of tarEntry({ path, size }, body)) await this.write(chunk);
+  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void> {
+    const checked = expected ? checkedAsItPasses(Buffer.isBuffer(body) ? [body] : body, expected) : body;
+    for await (const chunk of tarEntry({ path, size }, checked)) await this.write(chunk);
   }
 
   private async write(chunk: Buffer): Promise<void> {

@@ -12,6 +12,8 @@ export interface BlobRequest {
   signal?: AbortSignal;
   /** Called with byte counts as the source reads (before any verification). */
   onBytes?: (bytes: number) => void;
+  /** The destination checks the digest of what it writes: a source whose own check is optional leaves it out. */
+  unverified?: boolean;
 }
 
 /**
@@ -25,6 +27,8 @@ export interface ImageSource {
   readonly remote?: boolean;
   /** Blob streams already fail with DIGEST_MISMATCH on wrong bytes or size: the copy engine need not hash them again. */
   readonly verifiesBlobs?: boolean;
+  /** With verifiesBlobs: that check is left out when a request says `unverified` (the bytes are hashed once, by the destination). */
+  readonly verificationOptional?: boolean;
   /** The top-level manifest or index. */
   topManifest(signal?: AbortSignal): Promise<ManifestBlob>;
   /** A manifest an index points at. */
@@ -83,18 +87,29 @@ export interface DestinationCapabilities {
    * the way) before commit: for destinations that load what they get (an engine).
    */
   verifiesDiffIDs?: boolean;
+  /**
+   * Checks a blob's digest itself when told its stream is unverified, and fails rather than keep
+   * wrong bytes: an archive file hashes big blobs from what it wrote, on a helper thread.
+   */
+  checksBlobs?: boolean;
+}
+
+export interface PutBlobOptions {
+  signal?: AbortSignal;
+  /** Nobody checked the stream's digest on the way: the destination must (it said it can: checksBlobs). */
+  unverified?: boolean;
 }
 
 /**
- * A place images are written to. Blobs first (verified by the copy engine as they stream in), child
+ * A place images are written to. Blobs first (verified as they stream in, or by the destination), child
  * manifests next, the top manifest last: `commit` is the moment the image appears, atomically.
  */
 export interface ImageDestination {
   readonly name: string;
   readonly capabilities: DestinationCapabilities;
   hasBlob(descriptor: Descriptor, signal?: AbortSignal): Promise<boolean>;
-  /** Stores a blob; `verified` resolves when the copy engine has checked the digest of what passed. */
-  putBlob(descriptor: Descriptor, stream: Readable, signal?: AbortSignal): Promise<void>;
+  /** Stores a blob: its stream fails on wrong bytes, or, `unverified`, the destination checks them. */
+  putBlob(descriptor: Descriptor, stream: Readable, options?: PutBlobOptions): Promise<void>;
   /**
    * Optional, for sequential destinations: sets places aside for these blobs, in this order (a tar
    * file, sizes known). True when it did: putBlob may then be called for several of them at once.

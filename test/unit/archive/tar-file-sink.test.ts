@@ -1,11 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { WrittenRangeCheck } from '../../../src-main/core/archive/content-check';
 import { TarFileSink } from '../../../src-main/core/archive/content-sink';
+import { helperThreadsRunning } from '../../../src-main/core/archive/member-hash-thread';
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,6 +24,8 @@ async function* slowly(data: Buffer, piece: number): AsyncGenerator<Buffer> {
 /** GNU tar as the judge: member names in order, and one member's bytes. */
 const members = (file: string) => execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n');
 const member = (file: string, name: string) => execFileSync('tar', ['-xOf', file, name], { maxBuffer: 64 << 20 });
+const digestOf = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
+const wrongDigest = `sha256:${'0'.repeat(64)}`;
 
 describe('TarFileSink reservations', () => {
   it('writes reserved files at once, in any order, and keeps the reserved order in the tar', async () => {
@@ -66,5 +71,90 @@ describe('TarFileSink reservations', () => {
     await sink.file('x', 1, Buffer.from('y'));
     await sink.commit();
     expect(execFileSync('tar', ['-xzOf', join(dir, 'c.tar.gz'), 'x'], { encoding: 'utf8' })).toBe('y');
+  });
+});
+
+describe('TarFileSink checks what it writes against a digest', () => {
+  it('checks a big reserved file from the file, on a helper thread, and keeps it when it matches', async () => {
+    const path = join(dir, 'checked.tar');
+    const a = randomBytes(5 << 20);
+    const sink = await TarFileSink.create(path);
+    sink.reserve([{ path: 'a', size: a.length }]);
+    await sink.file('a', a.length, slowly(a, 200_000), { digest: digestOf(a), what: 'blob' });
+    expect(helperThreadsRunning()).toBeGreaterThan(0); // they end once idle for a while
+    await sink.commit();
+    expect(member(path, 'a').equals(a)).toBe(true);
+  });
+
+  it('fails a big reserved file that does not match, with the digest found, and abort leaves nothing', async () => {
+    const path = join(dir, 'mismatch.tar');
+    const a = randomBytes(3 << 20);
+    const sink = await TarFileSink.create(path);
+    sink.reserve([{ path: 'a', size: a.length }]);
+    await expect(sink.file('a', a.length, slowly(a, 500_000), { digest: wrongDigest, what: 'blob' })).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+      message: `Digest mismatch for blob: expected ${wrongDigest}, got ${digestOf(a)}`,
+    });
+    await sink.abort();
+    expect(readdirSync(dir).filter((f) => f.startsWith('mismatch.tar'))).toEqual([]);
+  });
+
+  it('checks small reserved files and files written in order as they pass', async () => {
+    const small = randomBytes(100_000);
+    const reserved = await TarFileSink.create(join(dir, 'small.tar'));
+    reserved.reserve([{ path: 's', size: small.length }]);
+    await expect(reserved.file('s', small.length, slowly(small, 30_000), { digest: wrongDigest, what: 'blob' })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await reserved.abort();
+    const inOrder = await TarFileSink.create(join(dir, 'in-order.tar.gz'), { compression: 'gzip' });
+    await expect(inOrder.file('s', small.length, slowly(small, 30_000), { digest: wrongDigest, what: 'blob' })).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await inOrder.abort();
+    const good = await TarFileSink.create(join(dir, 'good.tar.gz'), { compression: 'gzip' });
+    await good.file('s', small.length, slowly(small, 30_000), { digest: digestOf(small), what: 'blob' });
+    await good.commit();
+    expect(execFileSync('tar', ['-xzOf', join(dir, 'good.tar.gz'), 's']).equals(small)).toBe(true);
+  });
+
+  it('stops the helper when the body fails half-way: nothing is left waiting', async () => {
+    const sink = await TarFileSink.create(join(dir, 'broken.tar'));
+    const size = 4 << 20;
+    sink.reserve([{ path: 'a', size }]);
+    async function* breaks() {
+      yield* slowly(randomBytes(2 << 20), 1 << 20);
+      throw new Error('the source went away');
+    }
+    await expect(sink.file('a', size, breaks(), { digest: wrongDigest, what: 'blob' })).rejects.toThrow('the source went away');
+    await sink.abort();
+    // A helper still waiting for the rest of the file would stay up.
+    await vi.waitFor(() => expect(helperThreadsRunning()).toBe(0), { timeout: 3000, interval: 50 });
+  });
+});
+
+describe('WrittenRangeCheck', () => {
+  it('reads a range only as far as its writes landed in order, whatever order they finish in', async () => {
+    const path = join(dir, 'ranges.bin');
+    const data = randomBytes(3 << 20);
+    writeFileSync(path, Buffer.alloc(data.length + 100)); // zeros until written
+    const check = new WrittenRangeCheck(path, 100, data.length, { digest: digestOf(data), what: 'blob' });
+    const first = check.landing(1 << 20);
+    const second = check.landing(data.length);
+    const file = await open(path, 'r+');
+    await file.write(data, 1 << 20, data.length - (1 << 20), 100 + (1 << 20));
+    second(); // landed first, but the range before it is still zeros: a check reading on would fail
+    await sleep(100);
+    await file.write(data, 0, 1 << 20, 100);
+    await file.close();
+    first();
+    await check.result();
+  });
+
+  it('fails with the write error when a write does not land, and does not wait for the helper', async () => {
+    const path = join(dir, 'unlanded.bin');
+    writeFileSync(path, Buffer.alloc(2 << 20));
+    const check = new WrittenRangeCheck(path, 0, 2 << 20, { digest: wrongDigest, what: 'blob' });
+    check.landing(1 << 20)();
+    check.landing(2 << 20)(new Error('ENOSPC: no space left on device'));
+    await expect(check.result()).rejects.toThrow('ENOSPC');
+    check.stop();
+    await vi.waitFor(() => expect(helperThreadsRunning()).toBe(0), { timeout: 3000, interval: 50 });
   });
 });

@@ -1,9 +1,15 @@
-import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../../../src-main/core/image/digest';
 import { MediaType } from '../../../src-main/core/image/media-types';
 import { hostPlatform } from '../../../src-main/core/image/platform';
 import type { ImageIndex } from '../../../src-main/core/image/types';
 import { copyImage } from '../../../src-main/core/transport/copy';
+import { openDestination, TransportContext } from '../../../src-main/core/transport/open';
+import { parsePlace } from '../../../src-main/core/transport/places';
 import { MemoryDestination, MemoryImages, MemorySource } from '../../support/memory-transport';
 
 function twoPlatformIndex() {
@@ -151,5 +157,55 @@ describe('copy engine', () => {
     expect(total).toBeGreaterThan(10_000);
     expect(Math.max(...updates.map((u) => u.current ?? 0))).toBe(total);
     expect([...items.values()].every((s) => s === 'verified')).toBe(true);
+  });
+
+  it('leaves the digest check to a destination that checks what it writes, where the source may skip its own', async () => {
+    const images = new MemoryImages();
+    const top = images.addImage(2, 3000);
+    const checking = { acceptsIndex: true, sequentialBlobs: false, checksBlobs: true };
+    const plain = new MemorySource(images, top);
+    const toChecking = new MemoryDestination(checking);
+    await copyImage(plain, toChecking);
+    expect(plain.requests.map((r) => r.unverified)).toEqual([true, true, true]);
+    expect(toChecking.puts.map((p) => p.unverified)).toEqual([true, true, true]);
+
+    // A source that always checks its bytes: nobody hashes them twice.
+    const verifying = Object.assign(new MemorySource(images, top), { verifiesBlobs: true });
+    const again = new MemoryDestination(checking);
+    await copyImage(verifying, again);
+    expect(again.puts.map((p) => p.unverified)).toEqual([false, false, false]);
+    // A destination that does not check: the copy engine does.
+    const unchecked = new MemoryDestination();
+    await copyImage(new MemorySource(images, top), unchecked);
+    expect(unchecked.puts.map((p) => p.unverified)).toEqual([false, false, false]);
+  });
+});
+
+describe('copy engine into an archive file, which checks the blobs itself', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lighter-copy-archive-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const images = new MemoryImages();
+  const top = images.addImage(2, 1_500_000); // big enough to be checked from the file, behind the writes
+  const layers: { digest: string }[] = JSON.parse(images.manifests.get(top.digest)!.bytes.toString()).layers;
+
+  it('writes every blob as it should be', async () => {
+    const path = join(dir, 'good.tar');
+    const destination = await openDestination(parsePlace('docker-archive:' + path), new TransportContext());
+    expect(destination.capabilities.checksBlobs).toBe(true);
+    await copyImage(Object.assign(new MemorySource(images, top), { remote: true }), destination);
+    for (const { digest } of layers) {
+      const bytes = execFileSync('tar', ['-xOf', path, `blobs/sha256/${digest.slice(7)}`], { maxBuffer: 8 << 20 });
+      expect(sha256(bytes)).toBe(digest);
+    }
+  });
+
+  it('fails on a corrupted big layer with DIGEST_MISMATCH, leaving no file', async () => {
+    const path = join(dir, 'bad.tar');
+    const source = Object.assign(new MemorySource(images, top), { remote: true });
+    source.corrupt.add(layers[1].digest);
+    const destination = await openDestination(parsePlace('docker-archive:' + path), new TransportContext());
+    await expect(copyImage(source, destination)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', message: expect.stringContaining(layers[1].digest) });
+    expect(existsSync(path)).toBe(false);
+    expect(readdirSync(dir).filter((f) => f.startsWith('bad.tar'))).toEqual([]);
   });
 });
