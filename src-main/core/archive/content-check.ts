@@ -11,10 +11,10 @@ export interface ExpectedContent {
 }
 
 /** Passes bytes on while hashing them; fails with DIGEST_MISMATCH, instead of ending, when they do not hash to `expected`. */
-export async function* checkedAsItPasses(body: Iterable<Buffer> | AsyncIterable<Buffer>, expected: ExpectedContent): AsyncGenerator<Buffer> {
+export async function* checkedAsItPasses(body: Buffer | Iterable<Buffer> | AsyncIterable<Buffer>, expected: ExpectedContent): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   let size = 0;
-  for await (const chunk of body) {
+  for await (const chunk of Buffer.isBuffer(body) ? [body] : body) {
     hash.update(chunk);
     size += chunk.length;
     yield chunk;

@@ -119,7 +119,7 @@ export class TarFileSink implements ContentSink {
   async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void> {
     const place = this.reserved.get(path);
     if (place) return this.fill(path, place, size, body, expected);
-    const checked = expected ? checkedAsItPasses(Buffer.isBuffer(body) ? [body] : body, expected) : body;
+    const checked = expected ? checkedAsItPasses(body, expected) : body;
     for await (const chunk of tarEntry({ path, size }, checked)) await this.write(chunk);
   }
 
