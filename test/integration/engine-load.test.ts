@@ -68,10 +68,11 @@ describe.skipIf(!host)('archive → engine', () => {
   });
 
   it('a corrupted archive never loads: the upload is cut before its end, the image list unchanged', async () => {
-    // Several MiB with the flipped byte near the end: most of the file has gone out when the check fails.
-    const image = makeImage('judge/corrupt:1', [await randomLayer(2, 3_000_000)], { docker: true });
+    // 20 MB with the flipped byte near the end: most of the file has gone out when the check fails
+    // (the check may run a few MiB ahead of the upload, as far as the buffers between them reach).
+    const image = makeImage('judge/corrupt:1', [await randomLayer(2, 10_000_000)], { docker: true });
     const { path, bytes } = await writeArchive('corrupt.tar', image);
-    bytes[bytes.indexOf(image.layers[0].stored.subarray(5_500_000, 5_500_032))] ^= 0x20;
+    bytes[bytes.indexOf(image.layers[0].stored.subarray(19_500_000, 19_500_032))] ^= 0x20;
     writeFileSync(path, bytes);
     const before = await imageIds();
     const since = now();

@@ -87,8 +87,11 @@ export class MemoryDestination implements ImageDestination {
   }
   /** What each blob was handed over with. */
   puts: PutBlobOptions[] = [];
+  /** The digest of each of `puts`. */
+  putDigests: string[] = [];
   async putBlob(d: Descriptor, stream: Readable, options: PutBlobOptions = {}): Promise<void> {
     this.puts.push(options);
+    this.putDigests.push(d.digest);
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {

@@ -1,6 +1,9 @@
+import { giveBack } from '../http/read-slabs';
+
 /**
  * Pulls exact byte counts out of a chunked stream, on demand (so backpressure reaches the source),
- * and tracks the absolute position, which the tar reader reports as entry offsets.
+ * and tracks the absolute position, which the tar reader reports as entry offsets. What it skips
+ * it reads no more: that memory is given back (http/read-slabs.ts).
  */
 export class ByteReader {
   private chunks: Buffer[] = [];
@@ -34,6 +37,7 @@ export class ByteReader {
       const chunk = await this.readSome(Math.min(left, 1 << 20));
       if (chunk.length === 0) break;
       left -= chunk.length;
+      giveBack(chunk);
     }
     return n - left;
   }

@@ -24,8 +24,12 @@ export interface ContentSink {
   /** Bytes written so far (before outer compression). */
   readonly bytesWritten: number;
   directory(path: string): Promise<void>;
-  /** Writes a file; with `expected`, it fails rather than keep bytes that do not hash to it. */
-  file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void>;
+  /**
+   * Writes a file; with `expected`, it fails rather than keep bytes that do not hash to it.
+   * `handOver`: nobody reads the body's chunks after the sink, which may give them back once written
+   * (http/read-slabs.ts).
+   */
+  file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent, handOver?: boolean): Promise<void>;
   /**
    * Optional: sets places aside for files to come, in this order; true when it did, and `file` may
    * then be called for several of them at once.
@@ -116,9 +120,9 @@ export class TarFileSink implements ContentSink {
     return true;
   }
 
-  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void> {
+  async file(path: string, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent, handOver = false): Promise<void> {
     const place = this.reserved.get(path);
-    if (place) return this.fill(path, place, size, body, expected);
+    if (place) return this.fill(path, place, size, body, expected, handOver);
     const checked = expected ? checkedAsItPasses(body, expected) : body;
     for await (const chunk of tarEntry({ path, size }, checked)) await this.write(chunk);
   }
@@ -127,7 +131,7 @@ export class TarFileSink implements ContentSink {
    * Writes a reserved file: header, body and padding in large positional writes. A big one with
    * `expected` is checked from the file on a helper thread, behind the writes; others as they pass.
    */
-  private async fill(path: string, place: Reservation, size: number, body: Buffer | AsyncIterable<Buffer>, expected?: ExpectedContent): Promise<void> {
+  private async fill(path: string, place: Reservation, size: number, body: Buffer | AsyncIterable<Buffer>, expected: ExpectedContent | undefined, handOver: boolean): Promise<void> {
     if (size !== place.size) throw new LighterError('INTERNAL', `${path}: reserved ${place.size} bytes, given ${size}`);
     this.reserved.delete(path);
     const bodyAt = place.at + place.header.length;
@@ -146,7 +150,7 @@ export class TarFileSink implements ContentSink {
         batch.push(chunk);
         batched += chunk.length;
         if (batched >= fillBatchBytes) {
-          await this.out.writeAt(batch, at, behind?.landing(at + batched - bodyAt));
+          await this.out.writeAt(batch, at, behind?.landing(at + batched - bodyAt), handOver);
           at += batched;
           batch = [];
           batched = 0;
@@ -154,7 +158,7 @@ export class TarFileSink implements ContentSink {
       }
       if (got !== size) throw new LighterError('INVALID_INPUT', `Tar entry "${path}": expected ${size} bytes of data, got ${got > size ? 'more' : got}`);
       batch.push(padding(size));
-      await this.out.writeAt(batch, at, behind?.landing(size));
+      await this.out.writeAt(batch, at, behind?.landing(size), handOver);
       await behind?.result();
     } finally {
       behind?.stop();

@@ -187,7 +187,8 @@ async function copyFile(entry: TarEntry, scanned: ScannedEntry, file: PartialFil
     } else if (decompressed) {
       decompressing = decompressed.write(chunk);
     }
-    const writing = file.append(chunk);
+    // Kept, or still to be read by an inflater or the compression check: not the file's alone.
+    const writing = file.append(chunk, !keep && !decompressed && !head);
     if (writing && growth) {
       const member = growth;
       void file.landed().then((at) => member.grow(Math.min(entry.size, at - scanned.dataOffset)));

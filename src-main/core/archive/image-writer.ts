@@ -74,9 +74,9 @@ export class BlobWriter {
   /**
    * Writes a blob from a stream, checking its size as it passes and having the sink check its digest
    * (as the bytes pass, or behind its writes). `alreadyVerified`: the stream itself fails on wrong
-   * bytes, so only its size is checked.
+   * bytes, so only its size is checked. `handOver`: nobody reads the chunks after the sink.
    */
-  async putBlob(descriptor: Descriptor, stream: Readable | AsyncIterable<Buffer>, options: { alreadyVerified?: boolean } = {}): Promise<void> {
+  async putBlob(descriptor: Descriptor, stream: Readable | AsyncIterable<Buffer>, options: { alreadyVerified?: boolean; handOver?: boolean } = {}): Promise<void> {
     const digest = checkDescriptor(descriptor, 'blob');
     if (this.written.has(digest)) {
       (stream as Readable).destroy?.();
@@ -90,7 +90,7 @@ export class BlobWriter {
       }
     };
     const expected = options.alreadyVerified ? undefined : { digest, what: 'blob' };
-    await this.sink.file(`blobs/sha256/${digest.slice(7)}`, descriptor.size, counted(), expected);
+    await this.sink.file(`blobs/sha256/${digest.slice(7)}`, descriptor.size, counted(), expected, options.handOver);
     this.written.add(digest);
   }
 

@@ -1,5 +1,6 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { giveBackAll } from '../http/read-slabs';
 import { writeError } from '../write-errors';
 import { temporaryName } from './content-sink';
 
@@ -24,6 +25,8 @@ export class PartialFile {
   /** Bytes accepted so far: the offset the next chunk lands at. */
   position = 0;
   private batch: Buffer[] = [];
+  /** Chunks of the batch handed over: given back (read-slabs.ts) once written. */
+  private handedOver: Buffer[] = [];
   private batched = 0;
   /** Where the batch starts (reserve may have moved `position` since). */
   private batchAt = 0;
@@ -55,14 +58,18 @@ export class PartialFile {
     await this.append(chunk);
   }
 
-  /** Like write, without a promise when the chunk was only queued (most chunks): cheaper per chunk. */
-  append(chunk: Buffer): Promise<void> | undefined {
+  /**
+   * Like write, without a promise when the chunk was only queued (most chunks): cheaper per chunk.
+   * `handOver`: nobody reads the chunk after this file; once written it is given back (read-slabs.ts).
+   */
+  append(chunk: Buffer, handOver = false): Promise<void> | undefined {
     if (this.failure !== undefined) throw this.failure;
     if (chunk.length === 0) return undefined;
     // A reserve since the batch began: the batch ends where the reserved range starts.
-    if (this.batched > 0 && this.batchAt + this.batched !== this.position) return this.send().then(() => this.append(chunk));
+    if (this.batched > 0 && this.batchAt + this.batched !== this.position) return this.send().then(() => this.append(chunk, handOver));
     if (this.batched === 0) this.batchAt = this.position;
     this.batch.push(chunk);
+    if (handOver) this.handedOver.push(chunk);
     this.batched += chunk.length;
     this.position += chunk.length;
     return this.batched >= batchBytes ? this.send() : undefined;
@@ -78,10 +85,11 @@ export class PartialFile {
   /**
    * Writes into a reserved range; several ranges may be written at once, in any order. Resolves once
    * the write is under way; `landed` hears when it is in the file (readable by others), or why not.
+   * `handOver`: nobody reads the buffers after this file; once written they are given back.
    */
-  async writeAt(buffers: Buffer[], at: number, landed?: (failure?: unknown) => void): Promise<void> {
+  async writeAt(buffers: Buffer[], at: number, landed?: (failure?: unknown) => void, handOver = false): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    await this.start(buffers, at, buffers.reduce((sum, b) => sum + b.length, 0), landed);
+    await this.start(buffers, at, buffers.reduce((sum, b) => sum + b.length, 0), landed, handOver ? buffers : []);
   }
 
   /**
@@ -122,7 +130,9 @@ export class PartialFile {
   /** Removes the partial file; never throws. */
   async abort(): Promise<void> {
     this.failure ??= new Error('aborted');
+    giveBackAll(this.handedOver);
     this.batch = [];
+    this.handedOver = [];
     await Promise.allSettled([...this.writing, this.syncing]);
     if (!this.closed) {
       this.closed = true;
@@ -134,15 +144,17 @@ export class PartialFile {
   private async send(): Promise<void> {
     if (this.batched === 0) return;
     const buffers = this.batch;
+    const handedOver = this.handedOver;
     const length = this.batched;
     this.batch = [];
+    this.handedOver = [];
     this.batched = 0;
     this.appendedTo = this.batchAt + length;
-    await this.start(buffers, this.batchAt, length);
+    await this.start(buffers, this.batchAt, length, undefined, handedOver);
   }
 
   /** One positional write in the background; waits while too many are in flight. */
-  private async start(buffers: Buffer[], at: number, length: number, landed?: (failure?: unknown) => void): Promise<void> {
+  private async start(buffers: Buffer[], at: number, length: number, landed: ((failure?: unknown) => void) | undefined, handedOver: Buffer[]): Promise<void> {
     const write = this.writeAll(buffers, at).then(
       () => {
         this.written += length;
@@ -154,6 +166,8 @@ export class PartialFile {
         landed?.(this.failure);
       },
     );
+    // Written or failed, the system reads these buffers no more.
+    void write.then(() => giveBackAll(handedOver));
     this.writing.add(write);
     void write.finally(() => this.writing.delete(write));
     while (this.writing.size >= writesInFlight) await Promise.race(this.writing);

@@ -2,9 +2,11 @@ import type { BigIntStats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LighterError } from '../errors';
+import { SlabReader } from '../http/read-slabs';
 import { openFailure } from './compression';
 
-const chunkSize = 1 << 20;
+/** Reads fill what is left of a slab (read-slabs.ts) down to this. */
+const minRead = 256 * 1024;
 
 /**
  * A file held open from before it is verified until it has been handed on whole, so its bytes can
@@ -49,22 +51,28 @@ export class PinnedFile {
     return buffer.subarray(0, bytesRead);
   }
 
-  /** The whole file in 1 MiB chunks, checked unchanged before the last one; closes the file when done. */
+  /**
+   * The whole file in chunks of up to 512 KiB, checked unchanged before the last one; closes the file
+   * when done. The chunks are read into reused memory: whoever reads them last gives them back
+   * (read-slabs.ts), or leaves them to the garbage collector.
+   */
   stream(): Readable {
     let at = 0;
     const size = this.size;
+    const slabs = new SlabReader();
     const next = async (): Promise<Buffer | null> => {
-      const length = Math.min(chunkSize, size - at);
+      const space = slabs.space(minRead);
+      const length = Math.min(space.length, size - at);
       if (length <= 0) return null;
-      const buffer = Buffer.allocUnsafe(length);
-      const { bytesRead } = await this.handle.read(buffer, 0, length, at);
+      const { bytesRead } = await this.handle.read(space, 0, length, at);
+      const chunk = slabs.took(bytesRead);
       if (bytesRead < length) throw new LighterError('DIGEST_MISMATCH', `${this.path} got shorter after it was verified; nothing was loaded`);
       at += length;
       if (at === size) await this.checkUnchanged();
-      return buffer;
+      return chunk;
     };
     return new Readable({
-      highWaterMark: 2 * chunkSize,
+      highWaterMark: 2 << 20,
       read() {
         next().then(
           (chunk) => this.push(chunk),
@@ -72,6 +80,7 @@ export class PinnedFile {
         );
       },
       destroy: (error, callback) => {
+        slabs.close();
         this.close().then(() => callback(error));
       },
     });

@@ -1,6 +1,14 @@
 import { finished, Readable } from 'node:stream';
 
 /**
+ * Bytes queued before the stream is paused, and below which it resumes. Counted in bytes, not
+ * chunks: pieces of up to 512 KiB (http/connect.ts) would otherwise queue 4 MB a stage, and every
+ * byte queued along a copy is read memory that cannot be read into again yet.
+ */
+const pauseAt = 1 << 20;
+const resumeBelow = 256 * 1024;
+
+/**
  * A stream's chunks as they were pushed. `for await` on a Readable joins whatever is buffered into
  * a new buffer: a copy (and fresh memory) per read that large blobs should not pay.
  */
@@ -9,6 +17,7 @@ export function chunksOf(stream: Readable | AsyncIterable<Buffer | Uint8Array>):
 export async function* chunksOf(stream: Readable | AsyncIterable<Buffer | Uint8Array>): AsyncGenerator<Buffer | Uint8Array> {
   if (!(stream instanceof Readable)) return yield* stream;
   const queue: Buffer[] = [];
+  let queued = 0;
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
@@ -19,7 +28,8 @@ export async function* chunksOf(stream: Readable | AsyncIterable<Buffer | Uint8A
   };
   const onData = (chunk: Buffer) => {
     queue.push(chunk);
-    if (queue.length >= 8) stream.pause();
+    queued += chunk.length;
+    if (queued >= pauseAt) stream.pause();
     signal();
   };
   const stopWatching = finished(stream, (e) => {
@@ -32,7 +42,8 @@ export async function* chunksOf(stream: Readable | AsyncIterable<Buffer | Uint8A
     for (;;) {
       if (queue.length > 0) {
         const chunk = queue.shift()!;
-        if (queue.length < 2 && stream.isPaused()) stream.resume();
+        queued -= chunk.length;
+        if (queued < resumeBelow && stream.isPaused()) stream.resume();
         yield chunk;
       } else if (failure !== undefined) throw failure;
       else if (ended) return;

@@ -1,5 +1,6 @@
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { cancelled } from '../errors';
+import { share } from '../http/read-slabs';
 import { chunksOf } from './stream-chunks';
 
 export interface WithheldTail<T> {
@@ -26,6 +27,8 @@ export function withholdTail<T>(input: Readable, verify: (chunks: AsyncIterable<
       if (next.done) return;
       if (held) await send(output, held);
       held = next.value;
+      // Read by both: the verification gives back what it skips (a tar reader, its members' data).
+      share(next.value);
       yield next.value;
     }
   }

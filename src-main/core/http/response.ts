@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { ChunkedDecoder } from './chunked';
+import { giveBack } from './read-slabs';
 
 /**
  * Reading an HTTP/1.1 response straight from its socket, for large bodies: Node's HTTP client copies
@@ -47,6 +48,7 @@ export async function readHead(socket: Socket, failures: ResponseFailures): Prom
     });
     if (!chunk) throw failures.closed(false);
     received = Buffer.concat([received, chunk]);
+    giveBack(chunk); // copied
     const end = received.indexOf('\r\n\r\n');
     if (end < 0) {
       if (received.length > maxHead) throw failures.malformed('oversized headers');
@@ -107,10 +109,14 @@ class ResponseBody extends Readable {
       return;
     }
     let more = true;
+    let body = 0;
     for (const piece of pieces) {
-      this.received += piece.length;
+      body += piece.length;
       if (piece.length > 0) more = this.push(piece);
     }
+    this.received += body;
+    // The framing read along with the body (chunk sizes) is read no more: its memory may be reused.
+    giveBack(chunk, chunk.length - body);
     if (this.decoder?.done || (this.length !== undefined && this.received >= this.length)) this.finish();
     else if (!more) this.socket.pause();
   }

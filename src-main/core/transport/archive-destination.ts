@@ -49,7 +49,7 @@ export class ArchiveDestination implements ImageDestination {
     const writer = await this.get();
     try {
       // Streams the copy engine checked fail on a wrong byte: no need to hash them a second time.
-      await writer.blobWriter.putBlob(d, stream, { alreadyVerified: !options.unverified });
+      await writer.blobWriter.putBlob(d, stream, { alreadyVerified: !options.unverified, handOver: options.handOver });
     } catch (e) {
       stream.destroy();
       throw e;

@@ -86,7 +86,7 @@ export class ArchiveSource implements ImageSource {
     });
     this.contents = verified.then((v) => v.contents);
     this.contents.catch(() => undefined);
-    return { stream, size: pinned.size, sizeHint: pinned.size, verified: true, image: verified.then((v) => v.image) };
+    return { stream, size: pinned.size, sizeHint: pinned.size, verified: true, image: verified.then((v) => v.image), handsOver: true };
   }
 
   async close(): Promise<void> {}

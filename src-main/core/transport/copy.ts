@@ -89,6 +89,9 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
     // A destination that hashes what it writes off the main thread checks every blob, once, where
     // the source would otherwise hash on the thread that receives the bytes.
     const unverified = !!destination.capabilities.checksBlobs && (!source.verifiesBlobs || !!source.verificationOptional);
+    // A diff_id check's inflater may still hold a chunk the destination has: only without one are
+    // the chunks the destination's alone.
+    const handOver = (blob: Descriptor) => !diffIDs?.has(blob.digest);
     /** The blob's bytes from the source, verified (unless the destination will) and counted as they flow. */
     const open = async (blob: Descriptor, openSignal?: AbortSignal): Promise<Readable> => {
       let seen = 0;
@@ -109,7 +112,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         reserve: destination.reserveBlobs && ((blobs) => destination.reserveBlobs!(blobs)),
         write: async (blob, stream) => {
           if (!stream) return skipped(blob);
-          await destination.putBlob(blob, stream, { signal, unverified });
+          await destination.putBlob(blob, stream, { signal, unverified, handOver: handOver(blob) });
           copied(blob);
         },
       }, signal);
@@ -118,7 +121,7 @@ export async function copyImage(source: ImageSource, destination: ImageDestinati
         throwIfAborted(signal);
         if (await destination.hasBlob(blob, signal)) return skipped(blob);
         const stream = await open(blob, signal);
-        await destination.putBlob(blob, stream, { signal, unverified });
+        await destination.putBlob(blob, stream, { signal, unverified, handOver: handOver(blob) });
         // The stream may have failed after the destination stopped reading it: never count that as copied.
         if (stream.errored) throw stream.errored;
         copied(blob);

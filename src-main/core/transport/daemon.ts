@@ -152,7 +152,7 @@ export class DaemonDestination extends ArchiveDestination {
     }
     const { image } = archive;
     image.catch(() => undefined); // the stream fails with the same error, which the load reports
-    await loadIntoEngine(await this.docker(), archive.stream, { size: archive.size, ...options });
+    await loadIntoEngine(await this.docker(), archive.stream, { size: archive.size, handOver: archive.handsOver, ...options });
     return await image;
   }
 }

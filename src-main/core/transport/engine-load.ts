@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import { LighterError, cancelled, isAbortError } from '../errors';
 import { engineError } from '../engine/engine-errors';
 import { chunksOf } from '../archive/stream-chunks';
+import { giveBack } from '../http/read-slabs';
 import { releaseSpentMemory } from '../spent-memory';
 import { EngineConnection, responseFailure } from './engine-http';
 
@@ -12,6 +13,8 @@ export interface LoadOptions {
   size?: number;
   signal?: AbortSignal;
   onBytes?: (bytes: number) => void;
+  /** The body's chunks are the load's alone: each is given back once sent (http/read-slabs.ts). */
+  handOver?: boolean;
 }
 
 const crlf = Buffer.from('\r\n');
@@ -79,6 +82,7 @@ async function sendBody(connection: EngineConnection, body: Readable, options: L
   for await (const chunk of chunksOf(body)) {
     if (options.signal?.aborted) throw cancelled();
     await connection.write(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, crlf);
+    if (options.handOver) giveBack(chunk);
     sent += chunk.length;
     options.onBytes?.(chunk.length);
   }

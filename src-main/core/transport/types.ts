@@ -66,6 +66,8 @@ export interface ArchiveStream {
   verified?: boolean;
   /** With `verified`: what it holds, once checked. */
   image?: Promise<StreamedImage>;
+  /** Each chunk read from `stream` is its reader's alone, to give back once done with it (http/read-slabs.ts). */
+  handsOver?: boolean;
 }
 
 /** What a destination took from an archive stream, once every digest in it was checked. */
@@ -98,6 +100,8 @@ export interface PutBlobOptions {
   signal?: AbortSignal;
   /** Nobody checked the stream's digest on the way: the destination must (it said it can: checksBlobs). */
   unverified?: boolean;
+  /** Nobody reads the stream's chunks after the destination: it may give them back once written (http/read-slabs.ts). */
+  handOver?: boolean;
 }
 
 /**

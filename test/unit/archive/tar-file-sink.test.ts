@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { WrittenRangeCheck } from '../../../src-main/core/archive/content-check';
 import { TarFileSink } from '../../../src-main/core/archive/content-sink';
 import { helperThreadsRunning } from '../../../src-main/core/archive/member-hash-thread';
+import { PartialFile } from '../../../src-main/core/archive/partial-file';
+import { SlabReader, slabsReused } from '../../../src-main/core/http/read-slabs';
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,6 +28,56 @@ const members = (file: string) => execFileSync('tar', ['-tf', file], { encoding:
 const member = (file: string, name: string) => execFileSync('tar', ['-xOf', file, name], { maxBuffer: 64 << 20 });
 const digestOf = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const wrongDigest = `sha256:${'0'.repeat(64)}`;
+
+/**
+ * `data` read into read slabs piece by piece, as a connection would: memory given back is read into
+ * again at once, so a chunk given back before it was written would be overwritten by later bytes.
+ */
+async function* throughSlabs(data: Buffer, piece: number): AsyncGenerator<Buffer> {
+  const slabs = new SlabReader();
+  for (let at = 0; at < data.length; at += piece) {
+    const n = Math.min(piece, data.length - at);
+    data.copy(slabs.space(n), 0, at, at + n);
+    yield slabs.took(n);
+    await sleep(0);
+  }
+  slabs.close();
+}
+
+describe('chunks handed over', () => {
+  it('a partial file gives chunks back only once written: the file holds every byte as sent', async () => {
+    const path = join(dir, 'handed.bin');
+    const data = randomBytes(24 << 20);
+    const reusedBefore = slabsReused();
+    const file = await PartialFile.create(path);
+    for await (const chunk of throughSlabs(data, 200_000)) await file.append(chunk, true);
+    await file.commit();
+    const written = await open(path).then(async (h) => {
+      const bytes = await h.readFile();
+      await h.close();
+      return bytes;
+    });
+    expect(written.equals(data)).toBe(true);
+    expect(slabsReused() - reusedBefore).toBeGreaterThan(20);
+  });
+
+  it('a reserved tar member gives them back once written, and checks out whole', async () => {
+    const path = join(dir, 'handed.tar');
+    const a = randomBytes(12 << 20);
+    const b = randomBytes(9 << 20);
+    const reusedBefore = slabsReused();
+    const sink = await TarFileSink.create(path);
+    sink.reserve([{ path: 'a', size: a.length }, { path: 'b', size: b.length }]);
+    await Promise.all([
+      sink.file('a', a.length, throughSlabs(a, 300_000), { digest: digestOf(a), what: 'a' }, true),
+      sink.file('b', b.length, throughSlabs(b, 70_000), { digest: digestOf(b), what: 'b' }, true),
+    ]);
+    await sink.commit();
+    expect(member(path, 'a').equals(a)).toBe(true);
+    expect(member(path, 'b').equals(b)).toBe(true);
+    expect(slabsReused() - reusedBefore).toBeGreaterThan(10);
+  });
+});
 
 describe('TarFileSink reservations', () => {
   it('writes reserved files at once, in any order, and keeps the reserved order in the tar', async () => {

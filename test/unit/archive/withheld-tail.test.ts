@@ -2,10 +2,15 @@
  * withholdTail: the output carries every chunk as it is read, except the last, which waits for the
  * verification; a failed verification fails the output instead, and a reader that leaves stops it.
  */
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { LighterError } from '../../../src-main/core/errors';
 import { withholdTail } from '../../../src-main/core/archive/withheld-tail';
+import { chunksOf } from '../../../src-main/core/archive/stream-chunks';
+import { readTar } from '../../../src-main/core/archive/tar-reader';
+import { tarEnd, tarEntry } from '../../../src-main/core/archive/tar-writer';
+import { giveBack, SlabReader, slabsReused } from '../../../src-main/core/http/read-slabs';
 
 const chunks = [Buffer.from('first'), Buffer.from('second'), Buffer.from('last')];
 
@@ -96,5 +101,44 @@ describe('withholdTail', () => {
     await settle();
     expect(produced).toBe(stoppedAt);
     expect(input.destroyed).toBe(true);
+  });
+
+  it('with chunks in read slabs, both readers give theirs back and each still reads every byte as read', async () => {
+    const members = Array.from({ length: 12 }, (_, i) => ({ path: `m${i}`, data: randomBytes((i % 3) * (1 << 20) + 777) }));
+    const parts: Buffer[] = [];
+    for (const m of members) for await (const part of tarEntry({ path: m.path, size: m.data.length }, m.data)) parts.push(part);
+    const tar = Buffer.concat([...parts, tarEnd()]);
+    const reusedBefore = slabsReused();
+    const input = Readable.from(
+      (async function* () {
+        const slabs = new SlabReader();
+        for (let at = 0; at < tar.length; at += 100_000) {
+          const n = Math.min(100_000, tar.length - at);
+          tar.copy(slabs.space(n), 0, at, at + n);
+          yield slabs.took(n);
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        slabs.close();
+      })(),
+    );
+    // The verification reads each member's first bytes and skips the rest (the tar reader gives those back).
+    const { stream, verified } = withholdTail(input, async (chunks) => {
+      const starts: string[] = [];
+      for await (const entry of readTar(chunks)) {
+        for await (const piece of entry.body) {
+          starts.push(`${entry.path}:${(piece as Buffer).subarray(0, 8).toString('hex')}`);
+          break;
+        }
+      }
+      return starts;
+    });
+    const copies: Buffer[] = [];
+    for await (const chunk of chunksOf(stream)) {
+      copies.push(Buffer.from(chunk));
+      giveBack(chunk);
+    }
+    expect(Buffer.concat(copies).equals(tar)).toBe(true);
+    expect(await verified).toEqual(members.map((m) => `${m.path}:${m.data.subarray(0, 8).toString('hex')}`));
+    expect(slabsReused() - reusedBefore).toBeGreaterThan(5);
   });
 });

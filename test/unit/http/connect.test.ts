@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connectForBodies } from '../../../src-main/core/http/connect';
+import { giveBack, slabsReused } from '../../../src-main/core/http/read-slabs';
 
 let server: Server | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'lighter-connect-'));
@@ -35,6 +36,21 @@ describe('connectForBodies', () => {
     await new Promise((resolve) => socket.once('end', resolve));
     expect(Buffer.concat(pieces).equals(data)).toBe(true);
     expect(Math.max(...pieces.map((p) => p.length))).toBeGreaterThan(64 * 1024);
+  });
+
+  it('reads into the memory of pieces given back, and every byte still arrives as sent', async () => {
+    const data = randomBytes(24 << 20);
+    const socket = connectForBodies({ path: await sending(data) });
+    const copies: Buffer[] = [];
+    const reusedBefore = slabsReused();
+    socket.on('data', (piece: Buffer) => {
+      copies.push(Buffer.from(piece));
+      giveBack(piece);
+    });
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(Buffer.concat(copies).equals(data)).toBe(true);
+    // 24 MiB through 512 KiB slabs: nearly every slab after the first came back and was read into again.
+    expect(slabsReused() - reusedBefore).toBeGreaterThan(40);
   });
 
   it('pause() stops the reading until resume()', async () => {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +179,22 @@ describe('copy engine', () => {
     const unchecked = new MemoryDestination();
     await copyImage(new MemorySource(images, top), unchecked);
     expect(unchecked.puts.map((p) => p.unverified)).toEqual([false, false, false]);
+  });
+
+  it('hands the chunks over to the destination, except a layer whose diff_id an inflater checks on the way', async () => {
+    const images = new MemoryImages();
+    const top = images.addImage(2, 3000);
+    const plain = new MemoryDestination();
+    await copyImage(new MemorySource(images, top), plain);
+    expect(plain.puts.map((p) => p.handOver)).toEqual([true, true, true]);
+    // An engine's destination: the config passes as it is, each layer through a diff_id check.
+    const layers = [images.addBlob(randomBytes(5000), MediaType.ociLayer), images.addBlob(randomBytes(7000), MediaType.ociLayer)];
+    const config = images.addBlob(Buffer.from(JSON.stringify({ rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) } })), MediaType.ociConfig);
+    const image = images.addManifest({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers }, MediaType.ociManifest);
+    const checkingDiffIDs = new MemoryDestination({ acceptsIndex: false, sequentialBlobs: false, verifiesDiffIDs: true });
+    await copyImage(new MemorySource(images, image), checkingDiffIDs);
+    const handedOver = new Map(checkingDiffIDs.putDigests.map((digest, i) => [digest, checkingDiffIDs.puts[i].handOver]));
+    expect(handedOver).toEqual(new Map([[config.digest, true], [layers[0].digest, false], [layers[1].digest, false]]));
   });
 });
 
