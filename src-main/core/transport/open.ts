@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type Docker from 'dockerode';
+import { warmHelperThreads } from '../archive/member-hash-thread';
 import { OciWriter } from '../archive/write-oci';
 import { connectFirst } from '../engine/connect';
 import { discoverEngines } from '../engine/discover';
@@ -72,6 +73,8 @@ export async function openSource(place: Place, ctx: TransportContext): Promise<I
       return new DaemonSource(ctx.docker, place.name, ctx.options.onSaveBytes);
     case 'docker-archive':
     case 'oci-archive':
+      // Its layers are hashed on helper threads: they boot while the file is opened and its headers read.
+      warmHelperThreads('whole-file');
       return new ArchiveSource(place.text, place.path, place.ref, { signal: ctx.options.signal });
     case 'oci':
       return new LayoutSource(place.text, await OciLayout.open(place.path), place.ref);
@@ -95,10 +98,13 @@ export async function openDestination(place: Place, ctx: TransportContext, optio
     case 'docker-daemon':
       return new DaemonDestination(ctx.docker, place.name, ctx.options.signal);
     case 'docker-archive': {
+      // Big blobs are checked behind their writes on helper threads: they boot while the source starts.
+      warmHelperThreads('behind-writes');
       const names = place.ref ? [place.ref] : defaultNames(source);
       return new DockerArchiveFileDestination(place.text, place.path, names, ctx.options.signal);
     }
     case 'oci-archive': {
+      warmHelperThreads('behind-writes');
       const names = place.ref ? [place.ref] : [];
       return new ArchiveDestination(place.text, () => OciWriter.archive(place.path, { signal: ctx.options.signal }), {
         acceptsIndex: true,

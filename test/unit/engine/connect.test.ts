@@ -119,12 +119,14 @@ describe('connecting (fake engine for versions this machine cannot run)', () => 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function fakeEngine(version: Record<string, unknown>): Promise<string> {
+  /** `ping`: the headers of its answer to HEAD /_ping; without, it answers 404 there. */
+  async function fakeEngine(version: Record<string, unknown>, ping?: Record<string, string>): Promise<string> {
     const path = join(dir, 'fake.sock');
     server = createServer((req, res) => {
       seen.push(req.url ?? '');
       res.setHeader('content-type', 'application/json');
-      if (req.url?.endsWith('/version')) res.end(JSON.stringify(version));
+      if (req.url === '/_ping' && ping) res.writeHead(200, ping).end();
+      else if (req.url?.endsWith('/version')) res.end(JSON.stringify(version));
       else if (req.url?.endsWith('/info')) res.end(JSON.stringify({ OperatingSystem: 'Fake OS' }));
       else if (req.url?.includes('/images/json')) res.end('[]');
       else res.writeHead(404).end('{"message":"nope"}');
@@ -159,18 +161,40 @@ describe('connecting (fake engine for versions this machine cannot run)', () => 
     expect(info).toMatchObject({ version: '20.10.24', apiVersion: '1.41', operatingSystem: 'Both OS' });
   });
 
-  it('without identify asks /version only, and names the engine from it', async () => {
-    const path = await fakeEngine({ Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64' });
-    const { info } = await connectEngine(unix(path), { identify: false });
-    expect(seen).toEqual(['/version']);
-    expect(info).toMatchObject({ name: 'Docker Engine', version: '20.10.24', apiVersion: '1.41' });
+  it('without identify only pings, as the docker CLI does, and talks the version the ping names', async () => {
+    const path = await fakeEngine({ Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64' }, { 'API-Version': '1.41', OSType: 'linux' });
+    const { docker: pinged, info } = await connectEngine(unix(path), { identify: false });
+    expect(seen).toEqual(['/_ping']);
+    expect(info).toMatchObject({ name: 'Docker Engine', version: 'unknown', apiVersion: '1.41', os: 'linux' });
     expect(info.operatingSystem).toBeUndefined();
+    await pinged.listImages();
+    expect(seen.at(-1)).toMatch(/^\/v1\.41\/images\/json/);
 
     // Copies open the engine this way: they only move images.
     seen.length = 0;
     const docker = await new TransportContext({ env: { DOCKER_HOST: `unix://${path}`, HOME: dir } }).docker();
-    expect(seen).toEqual(['/version']);
+    expect(seen).toEqual(['/_ping']);
     expect(apiVersionOf(docker)).toBe('1.41');
+  });
+
+  it('without identify: a newer engine is talked to in our newest version; Podman is named from its ping', async () => {
+    const path = await fakeEngine({}, { 'API-Version': '1.52', 'Libpod-API-Version': '5.4.0' });
+    const { docker, info } = await connectEngine(unix(path), { identify: false });
+    expect(apiVersionOf(docker)).toBe(newestApiVersion);
+    expect(info.name).toBe('Podman');
+  });
+
+  it('without identify: a missing engine is reported as with identify', async () => {
+    const error = await connectEngine(unix(join(dir, 'missing.sock')), { identify: false }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'ENGINE_UNREACHABLE', message: `Cannot reach the engine at unix://${dir}/missing.sock: no engine socket at ${dir}/missing.sock` });
+  });
+
+  it('without identify: an engine that refuses the ping is asked /version instead', async () => {
+    const path = await fakeEngine({ Version: '20.10.24', ApiVersion: '1.40', MinAPIVersion: '1.12' });
+    const { docker, info } = await connectEngine(unix(path), { identify: false });
+    expect(seen).toEqual(['/_ping', '/version']);
+    expect(info).toMatchObject({ version: '20.10.24', apiVersion: '1.40' });
+    expect(apiVersionOf(docker)).toBe('1.40');
   });
 
   it('fails with ENGINE_UNREACHABLE naming the host, and lists every attempt', async () => {
