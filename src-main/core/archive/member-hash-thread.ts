@@ -241,7 +241,6 @@ class MemberHashThread {
     clearTimeout(this.idle);
     if (this.worker) return this.worker;
     const worker = new Worker(helperSource, { eval: true, workerData: { nice: this.nice } });
-    worker.unref();
     worker.on('message', (reply: Reply) => {
       const resolve = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
@@ -260,6 +259,8 @@ class MemberHashThread {
       this.waiting.clear();
     };
     worker.on('error', fail).on('exit', (code) => fail(`exit code ${code}`));
+    // After the listeners: a 'message' listener holds the process open again.
+    worker.unref();
     this.worker = worker;
     return worker;
   }
