@@ -10,7 +10,8 @@ import { copyArchiveStream } from '../../../src-main/core/archive/copy-archive-s
 import { PartialFile } from '../../../src-main/core/archive/partial-file';
 import { writeDockerArchive } from '../../../src-main/core/archive/write-docker-archive';
 import { LighterError } from '../../../src-main/core/errors';
-import { SlabReader, slabsReused } from '../../../src-main/core/http/read-slabs';
+import { slabsReused } from '../../../src-main/core/http/read-slabs';
+import { throughSlabs } from '../../support/slab-stream';
 import { buildTar, legacyDockerArchive, makeImage, ociArchive, randomLayer, sha256Hex } from '../../support/archive-fixtures';
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-stream-copy-'));
@@ -101,18 +102,7 @@ describe('copyArchiveStream', () => {
     const input = await legacyDockerArchive([image]);
     const reusedBefore = slabsReused();
     // As a connection reads it: into read slabs, whose memory is read into again once given back.
-    const stream = Readable.from(
-      (async function* () {
-        const slabs = new SlabReader();
-        for (let at = 0; at < input.length; at += 16_384) {
-          const n = Math.min(16_384, input.length - at);
-          input.copy(slabs.space(n), 0, at, at + n);
-          yield slabs.took(n);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        slabs.close();
-      })(),
-    );
+    const stream = Readable.from(throughSlabs(input, 16_384));
     const { path } = await copy(stream, { names: ['app:2'] });
     const { report } = await verifyArchive(path);
     expect(report.layers).toBe(4);

@@ -10,7 +10,8 @@ import { WrittenRangeCheck } from '../../../src-main/core/archive/content-check'
 import { TarFileSink } from '../../../src-main/core/archive/content-sink';
 import { helperThreadsRunning } from '../../../src-main/core/archive/member-hash-thread';
 import { PartialFile } from '../../../src-main/core/archive/partial-file';
-import { SlabReader, slabsReused } from '../../../src-main/core/http/read-slabs';
+import { slabsReused } from '../../../src-main/core/http/read-slabs';
+import { throughSlabs } from '../../support/slab-stream';
 
 const dir = mkdtempSync(join(tmpdir(), 'lighter-sink-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,21 +29,6 @@ const members = (file: string) => execFileSync('tar', ['-tf', file], { encoding:
 const member = (file: string, name: string) => execFileSync('tar', ['-xOf', file, name], { maxBuffer: 64 << 20 });
 const digestOf = (data: Buffer) => `sha256:${createHash('sha256').update(data).digest('hex')}`;
 const wrongDigest = `sha256:${'0'.repeat(64)}`;
-
-/**
- * `data` read into read slabs piece by piece, as a connection would: memory given back is read into
- * again at once, so a chunk given back before it was written would be overwritten by later bytes.
- */
-async function* throughSlabs(data: Buffer, piece: number): AsyncGenerator<Buffer> {
-  const slabs = new SlabReader();
-  for (let at = 0; at < data.length; at += piece) {
-    const n = Math.min(piece, data.length - at);
-    data.copy(slabs.space(n), 0, at, at + n);
-    yield slabs.took(n);
-    await sleep(0);
-  }
-  slabs.close();
-}
 
 describe('chunks handed over', () => {
   it('a partial file gives chunks back only once written: the file holds every byte as sent', async () => {

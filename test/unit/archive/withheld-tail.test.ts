@@ -10,7 +10,8 @@ import { withholdTail } from '../../../src-main/core/archive/withheld-tail';
 import { chunksOf } from '../../../src-main/core/archive/stream-chunks';
 import { readTar } from '../../../src-main/core/archive/tar-reader';
 import { tarEnd, tarEntry } from '../../../src-main/core/archive/tar-writer';
-import { giveBack, SlabReader, slabsReused } from '../../../src-main/core/http/read-slabs';
+import { giveBack, slabsReused } from '../../../src-main/core/http/read-slabs';
+import { throughSlabs } from '../../support/slab-stream';
 
 const chunks = [Buffer.from('first'), Buffer.from('second'), Buffer.from('last')];
 
@@ -109,18 +110,7 @@ describe('withholdTail', () => {
     for (const m of members) for await (const part of tarEntry({ path: m.path, size: m.data.length }, m.data)) parts.push(part);
     const tar = Buffer.concat([...parts, tarEnd()]);
     const reusedBefore = slabsReused();
-    const input = Readable.from(
-      (async function* () {
-        const slabs = new SlabReader();
-        for (let at = 0; at < tar.length; at += 100_000) {
-          const n = Math.min(100_000, tar.length - at);
-          tar.copy(slabs.space(n), 0, at, at + n);
-          yield slabs.took(n);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        slabs.close();
-      })(),
-    );
+    const input = Readable.from(throughSlabs(tar, 100_000));
     // The verification reads each member's first bytes and skips the rest (the tar reader gives those back).
     const { stream, verified } = withholdTail(input, async (chunks) => {
       const starts: string[] = [];
