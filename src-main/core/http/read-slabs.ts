@@ -18,7 +18,9 @@ const keptFree = 64;
 
 interface Slab {
   memory: Buffer;
-  /** Bytes read into it and handed out. */
+  /** Bytes read into it: where the next read goes. */
+  filled: number;
+  /** Bytes to come back: each byte read, once per reader holding it. */
   handedOut: number;
   givenBack: number;
   /** No more reads go into it. */
@@ -33,11 +35,11 @@ function takeSlab(): Slab {
   const slab = free.pop();
   if (slab) {
     reused++;
-    slab.handedOut = slab.givenBack = 0;
+    slab.filled = slab.handedOut = slab.givenBack = 0;
     slab.full = false;
     return slab;
   }
-  const fresh: Slab = { memory: Buffer.allocUnsafeSlow(slabSize), handedOut: 0, givenBack: 0, full: false };
+  const fresh: Slab = { memory: Buffer.allocUnsafeSlow(slabSize), filled: 0, handedOut: 0, givenBack: 0, full: false };
   slabOf.set(fresh.memory.buffer, fresh);
   return fresh;
 }
@@ -52,17 +54,18 @@ export class SlabReader {
 
   /** Where the next read goes: what is left of the current slab, or a new one when less than `minRead` is. */
   space(minRead: number): Buffer {
-    if (slabSize - this.slab.handedOut < minRead) {
+    if (slabSize - this.slab.filled < minRead) {
       this.close();
       this.slab = takeSlab();
     }
-    return this.slab.memory.subarray(this.slab.handedOut);
+    return this.slab.memory.subarray(this.slab.filled);
   }
 
   /** `bytes` were read into the last space: they come out as a chunk, handed out. */
   took(bytes: number): Buffer {
     const slab = this.slab;
-    const chunk = slab.memory.subarray(slab.handedOut, slab.handedOut + bytes);
+    const chunk = slab.memory.subarray(slab.filled, slab.filled + bytes);
+    slab.filled += bytes;
     slab.handedOut += bytes;
     return chunk;
   }

@@ -70,6 +70,15 @@ describe('read slabs', () => {
     expect(new SlabReader().space(1).buffer).toBe(chunk.buffer);
   });
 
+  it('sharing a chunk of the slab still being read into leaves the reads where they were', () => {
+    const reader = new SlabReader();
+    reader.space(1000).fill(5, 0, 1000);
+    const first = reader.took(1000);
+    share(first);
+    const next = reader.space(1000);
+    expect(next.byteOffset - first.byteOffset).toBe(1000);
+  });
+
   it('refuses more bytes back than were handed out, and ignores memory not its own', () => {
     const reader = new SlabReader();
     const [chunk] = fill(reader, 1, 4);
