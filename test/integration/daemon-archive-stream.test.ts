@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import Docker from 'dockerode';
+import { accessOf } from '../../src-main/core/engine/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyArchive } from '../../src-main/core/archive/read-archive';
 import { engineError } from '../../src-main/core/engine/engine-errors';
@@ -29,7 +30,7 @@ const hasSkopeo = haveBinary('skopeo', 'install the Debian package skopeo to jud
 const dir = mkdtempSync(join(tmpdir(), 'lighter-daemon-stream-it-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const engine = async () => new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
+const engine = async () => accessOf(new Docker({ socketPath: host.replace(/^unix:\/\//, '') }));
 const leftovers = () => readdirSync(dir).filter((f) => f.includes('.partial-'));
 
 /** A real save stream, altered on the way: the faults an engine or a wire could cause. */

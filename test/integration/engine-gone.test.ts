@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
+import { accessOf } from '../../src-main/core/engine/connect';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LighterError } from '../../src-main/core/errors';
 import { ArchiveSource } from '../../src-main/core/transport/archive-source';
@@ -26,7 +27,7 @@ const archive = join(dir, 'big.tar');
 const layerBytes = 24 << 20;
 let engine: TestEngine;
 
-const connect = async () => new Docker({ socketPath: engine.socketPath });
+const connect = async () => accessOf(new Docker({ socketPath: engine.socketPath }));
 const imageNames = async () => (await docker(engine.env, 'images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter(Boolean).sort();
 let killed: number[] = [];
 /** The engine crashes: dockerd and its containerd killed at once. */

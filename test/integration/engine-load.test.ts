@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
+import { accessOf } from '../../src-main/core/engine/connect';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LighterError } from '../../src-main/core/errors';
 import { ArchiveSource } from '../../src-main/core/transport/archive-source';
@@ -21,7 +22,7 @@ const host = requireEngine();
 const dir = mkdtempSync(join(tmpdir(), 'lighter-engine-load-it-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const engine = async () => new Docker({ socketPath: host.replace(/^unix:\/\//, '') });
+const engine = async () => accessOf(new Docker({ socketPath: host.replace(/^unix:\/\//, '') }));
 
 async function writeArchive(name: string, image: FixtureImage): Promise<{ path: string; bytes: Buffer }> {
   const path = join(dir, name);

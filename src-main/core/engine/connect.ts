@@ -16,10 +16,34 @@ import type { EngineAttempt, EngineCandidate, EngineInfo } from './types';
 export const newestApiVersion = '1.47';
 export const connectTimeoutMs = 3000;
 
-export interface ConnectedEngine {
-  docker: Docker;
+/**
+ * Where raw requests reach an engine: its socket or address (with a TLS agent), and the API version
+ * to talk as a path prefix ("v1.41"). The same fields as dockerode's modem holds.
+ */
+export interface EngineEndpoint {
+  socketPath?: string;
+  protocol?: string;
+  host?: string;
+  port?: number | string;
+  agent?: HttpsAgent;
+  version?: string;
+  headers?: Record<string, string>;
+}
+
+/** What moving images needs of an engine: raw requests for bodies, dockerode for the rest. */
+export interface EngineAccess {
+  readonly endpoint: EngineEndpoint;
+  readonly docker: Docker;
+}
+
+export interface ConnectedEngine extends EngineAccess {
   info: EngineInfo;
   candidate: EngineCandidate;
+}
+
+/** An existing Dockerode as engine access: its modem is the endpoint. */
+export function accessOf(docker: Docker): EngineAccess {
+  return { endpoint: docker.modem as unknown as EngineEndpoint, docker };
 }
 
 /** -1, 0, 1 comparing "1.41"-style versions numerically. */
@@ -195,22 +219,13 @@ export interface ConnectOptions {
   identify?: boolean;
 }
 
-interface ModemTarget {
-  socketPath?: string;
-  protocol?: string;
-  host?: string;
-  port?: number | string;
-  agent?: HttpsAgent;
-}
-
 /**
  * `HEAD /_ping`, as the docker CLI negotiates: its headers give the engine's API version. Local and
  * plain connections ask on a socket of their own: through Node's HTTP agent, the first request
  * costs ≈25 ms more here (the agent names each server, and Node compiles its IPv6 pattern for it).
  * Undefined where dockerode's own transport is needed (ssh), or when the answer names no version.
  */
-async function ping(docker: Docker, signal: AbortSignal): Promise<VersionBody | undefined> {
-  const modem = docker.modem as unknown as ModemTarget;
+async function ping(modem: EngineEndpoint, signal: AbortSignal): Promise<VersionBody | undefined> {
   let headers: Map<string, string[]>;
   if (modem.socketPath || modem.protocol === 'http') {
     headers = await rawPing(modem.socketPath ? { path: modem.socketPath } : { host: modem.host, port: Number(modem.port) }, signal);
@@ -262,29 +277,28 @@ export async function connectEngine(candidate: EngineCandidate, options: Connect
       foundBy: candidate.foundBy,
       cause: (e as { code?: string }).code,
     });
-  let docker: Docker;
+  let access: LazyAccess;
   let version: VersionBody;
   let asked: Promise<InfoBody | undefined> = Promise.resolve(undefined);
   try {
-    docker = createDocker(candidate, options.env);
+    access = new LazyAccess(dockerOptions(candidate, options.env));
     const identify = options.identify !== false;
     // Both at once: /info only names the engine, and it is the slow one (≈30 ms on a local engine).
-    if (identify) asked = withTimeout(timeoutMs, (abortSignal) => probe(docker).info({ abortSignal })).catch(() => undefined);
+    if (identify) asked = withTimeout(timeoutMs, (abortSignal) => probe(access.docker).info({ abortSignal })).catch(() => undefined);
     // An engine that refuses the ping (an HTTP error) may still answer /version.
-    const pinged = identify ? undefined : await withTimeout(timeoutMs, (abortSignal) => ping(docker, abortSignal)).catch((e: { statusCode?: number }) => {
+    const pinged = identify ? undefined : await withTimeout(timeoutMs, (abortSignal) => ping(access.endpoint, abortSignal)).catch((e: { statusCode?: number }) => {
       if (e.statusCode) return undefined;
       throw e;
     });
-    version = pinged ?? (await withTimeout(timeoutMs, (abortSignal) => probe(docker).version({ abortSignal })));
+    version = pinged ?? (await withTimeout(timeoutMs, (abortSignal) => probe(access.docker).version({ abortSignal })));
   } catch (e) {
     await asked;
     throw unreachable(e);
   }
   const info = await asked;
   const apiVersion = negotiateApiVersion(version.ApiVersion, version.MinAPIVersion);
-  if (apiVersion) (docker.modem as { version?: string }).version = `v${apiVersion}`;
-  return {
-    docker,
+  if (apiVersion) access.endpoint.version = `v${apiVersion}`;
+  return Object.assign(access, {
     candidate,
     info: {
       name: engineName(version, info, candidate),
@@ -299,7 +313,27 @@ export async function connectEngine(candidate: EngineCandidate, options: Connect
       source: candidate.source,
       foundBy: candidate.foundBy,
     },
-  };
+  });
+}
+
+/**
+ * Engine access whose dockerode is made on first use: moving images over a local socket or plain
+ * TCP needs only the endpoint, and loading dockerode costs ≈50 ms of every such CLI run.
+ */
+class LazyAccess implements EngineAccess {
+  readonly endpoint: EngineEndpoint;
+  private made?: Docker;
+
+  constructor(private readonly options: Docker.DockerOptions) {
+    this.endpoint = { ...options } as EngineEndpoint;
+  }
+
+  get docker(): Docker {
+    this.made ??= withoutDockerEnv(() => new (loadDockerode())(this.options));
+    // dockerode's modem holds the version it talks: the endpoint's, pinned or not yet.
+    (this.made.modem as { version?: string }).version = this.endpoint.version;
+    return this.made;
+  }
 }
 
 /** Tries candidates in order; the first that answers wins. Throws ENGINE_UNREACHABLE listing attempts. */

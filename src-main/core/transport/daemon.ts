@@ -4,16 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type Docker from 'dockerode';
 import { LighterError, throwIfAborted } from '../errors';
 import type { Descriptor } from '../image/types';
 import { DockerArchiveWriter } from '../archive/write-docker-archive';
+import type { EngineAccess } from '../engine/connect';
 import { engineError } from '../engine/engine-errors';
 import { familiarString, normalizeForPull, parseReference } from '../ref/reference';
 import { ArchiveSource } from './archive-source';
 import { ArchiveDestination } from './archive-destination';
 import { loadIntoEngine } from './engine-load';
-import { openSaveStream } from './engine-save-stream';
+import { inspectImage, openSaveStream } from './engine-save-stream';
 import { StreamSink } from './stream-sink';
 import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob, StreamedImage } from './types';
 
@@ -37,7 +37,7 @@ export class DaemonSource implements ImageSource {
   private dir?: string;
 
   constructor(
-    private readonly docker: () => Promise<Docker>,
+    private readonly engine: () => Promise<EngineAccess>,
     private readonly image: string,
     private readonly onSaveBytes?: (bytes: number) => void,
   ) {
@@ -53,12 +53,12 @@ export class DaemonSource implements ImageSource {
   private async saveStream(signal?: AbortSignal): Promise<{ stream: Readable; size?: number }> {
     throwIfAborted(signal);
     const name = engineImageName(this.image);
-    const docker = await this.docker();
+    const engine = await this.engine();
     let size: number | undefined;
     let stream: Readable;
     try {
-      size = (await docker.getImage(name).inspect()).Size;
-      stream = await openSaveStream(docker, name);
+      size = (await inspectImage(engine, name)).Size;
+      stream = await openSaveStream(engine, name);
     } catch (e) {
       throw engineError(e, name);
     }
@@ -121,7 +121,7 @@ export class DaemonDestination extends ArchiveDestination {
   readonly archiveStreamNeeds: { verified: true; names: string[] };
 
   constructor(
-    private readonly docker: () => Promise<Docker>,
+    private readonly engine: () => Promise<EngineAccess>,
     image: string,
     signal?: AbortSignal,
   ) {
@@ -133,7 +133,7 @@ export class DaemonDestination extends ArchiveDestination {
       `docker-daemon:${image}`,
       async () => {
         const body = new PassThrough({ highWaterMark: 4 << 20 });
-        const loaded = loadIntoEngine(await docker(), body, { signal });
+        const loaded = loadIntoEngine(await engine(), body, { signal });
         loaded.catch(() => undefined);
         return DockerArchiveWriter.onSink(new StreamSink(body, () => loaded, signal), { signal });
       },
@@ -142,7 +142,7 @@ export class DaemonDestination extends ArchiveDestination {
     );
     this.archiveStreamNeeds = { verified: true, names: [tag] };
     // Finding and probing the engine overlaps with reading the source (failures surface on use).
-    docker().catch(() => undefined);
+    engine().catch(() => undefined);
   }
 
   async putArchiveStream(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage> {
@@ -152,7 +152,7 @@ export class DaemonDestination extends ArchiveDestination {
     }
     const { image } = archive;
     image.catch(() => undefined); // the stream fails with the same error, which the load reports
-    await loadIntoEngine(await this.docker(), archive.stream, { size: archive.size, handOver: archive.handsOver, ...options });
+    await loadIntoEngine(await this.engine(), archive.stream, { size: archive.size, handOver: archive.handsOver, ...options });
     return await image;
   }
 }

@@ -1,20 +1,10 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type Docker from 'dockerode';
 import { LighterError } from '../errors';
+import type { EngineEndpoint } from '../engine/connect';
 import { engineError } from '../engine/engine-errors';
 import { connectForBodies } from '../http/connect';
 import { openBody, readHead, type ResponseFailures } from '../http/response';
-
-/** What is read of dockerode's connection settings. */
-interface ModemSettings {
-  socketPath?: unknown;
-  host?: string;
-  port?: number | string;
-  protocol?: string;
-  version?: string;
-  headers?: Record<string, string>;
-}
 
 /**
  * A raw HTTP/1.1 exchange with an engine over its local socket (or plain TCP), for the large bodies
@@ -25,12 +15,11 @@ interface ModemSettings {
 export class EngineConnection {
   private constructor(
     private readonly socket: Socket,
-    private readonly modem: ModemSettings,
+    private readonly endpoint: EngineEndpoint,
   ) {}
 
-  static async open(docker: Docker): Promise<EngineConnection | undefined> {
-    const modem = docker.modem as unknown as ModemSettings;
-    const target = typeof modem.socketPath === 'string' ? { path: modem.socketPath } : modem.protocol === 'http' && modem.host ? { host: modem.host, port: Number(modem.port ?? 2375) } : undefined;
+  static async open(endpoint: EngineEndpoint): Promise<EngineConnection | undefined> {
+    const target = endpoint.socketPath ? { path: endpoint.socketPath } : endpoint.protocol === 'http' && endpoint.host ? { host: endpoint.host, port: Number(endpoint.port ?? 2375) } : undefined;
     if (!target) return undefined;
     const socket = connectForBodies(target);
     try {
@@ -39,13 +28,13 @@ export class EngineConnection {
       socket.destroy();
       throw e;
     }
-    return new EngineConnection(socket, modem);
+    return new EngineConnection(socket, endpoint);
   }
 
-  /** Sends the request line and headers; `path` is under the API version dockerode uses. */
+  /** Sends the request line and headers; `path` is under the endpoint's API version. */
   send(method: string, path: string, headers: Record<string, string | number> = {}): void {
-    const version = this.modem.version ? `/${this.modem.version}` : '';
-    const all = Object.entries({ ...this.modem.headers, Host: 'docker', 'User-Agent': 'lighter', Connection: 'close', ...headers });
+    const version = this.endpoint.version ? `/${this.endpoint.version}` : '';
+    const all = Object.entries({ ...this.endpoint.headers, Host: 'docker', 'User-Agent': 'lighter', Connection: 'close', ...headers });
     this.socket.write(`${method} ${version}${path} HTTP/1.1\r\n${all.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
   }
 

@@ -1,7 +1,7 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type Docker from 'dockerode';
 import { LighterError, cancelled, isAbortError } from '../errors';
+import type { EngineAccess } from '../engine/connect';
 import { engineError } from '../engine/engine-errors';
 import { chunksOf } from '../archive/stream-chunks';
 import { giveBack } from '../http/read-slabs';
@@ -28,11 +28,11 @@ const maxReply = 1 << 20;
  * engine loads nothing. The reply is a JSON stream whose lines may carry errors (with status 200):
  * any of them fails the load.
  */
-export async function loadIntoEngine(docker: Docker, body: Readable, options: LoadOptions = {}): Promise<void> {
-  const connection = await EngineConnection.open(docker).catch((e: unknown) => {
+export async function loadIntoEngine(engine: EngineAccess, body: Readable, options: LoadOptions = {}): Promise<void> {
+  const connection = await EngineConnection.open(engine.endpoint).catch((e: unknown) => {
     throw engineError(e);
   });
-  if (!connection) return loadThroughDockerode(docker, body, options);
+  if (!connection) return loadThroughDockerode(engine.docker, body, options);
   const { signal } = options;
   // The body may be what is being waited for: both go.
   const stop = () => {
@@ -133,7 +133,7 @@ function checkLine(line: string): void {
 }
 
 /** For engines behind TLS or ssh: the same load through dockerode. */
-async function loadThroughDockerode(docker: Docker, input: Readable, options: LoadOptions): Promise<void> {
+async function loadThroughDockerode(docker: EngineAccess['docker'], input: Readable, options: LoadOptions): Promise<void> {
   const request = new PassThrough({ highWaterMark: 4 << 20 });
   // A tar cut short must not be loaded: abandoning the body aborts the request itself.
   const controller = new AbortController();

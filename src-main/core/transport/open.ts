@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import type Docker from 'dockerode';
 import { warmHelperThreads } from '../archive/member-hash-thread';
 import { OciWriter } from '../archive/write-oci';
-import { connectFirst } from '../engine/connect';
+import { connectFirst, type EngineAccess } from '../engine/connect';
 import { discoverEngines } from '../engine/discover';
 import { OciLayout } from '../layout/layout';
 import { familiarName } from '../ref/reference';
@@ -21,14 +20,14 @@ import type { ImageDestination, ImageSource } from './types';
 /** What transports need from their surroundings; one per copy or inspect, closed afterwards. */
 export class TransportContext {
   private client?: RegistryClient;
-  private engine?: Promise<Docker>;
+  private connected?: Promise<EngineAccess>;
 
   constructor(
     readonly options: {
       env?: NodeJS.ProcessEnv;
       registry?: RegistryClientOptions;
       /** The engine to use; default: the first one discovery finds. */
-      docker?: () => Promise<Docker>;
+      engine?: () => Promise<EngineAccess>;
       storeDir?: string;
       signal?: AbortSignal;
       /** Bytes read from an engine's save stream (before the copy proper starts). */
@@ -45,10 +44,10 @@ export class TransportContext {
     return this.client;
   }
 
-  docker = (): Promise<Docker> => {
-    if (this.options.docker) return this.options.docker();
-    this.engine ??= connectFirst(discoverEngines({ env: this.env, home: this.env.HOME || homedir() }), { env: this.env, identify: false }).then((c) => c.docker);
-    return this.engine;
+  engine = (): Promise<EngineAccess> => {
+    if (this.options.engine) return this.options.engine();
+    this.connected ??= connectFirst(discoverEngines({ env: this.env, home: this.env.HOME || homedir() }), { env: this.env, identify: false });
+    return this.connected;
   };
 
   store(): Promise<ImageStore> {
@@ -70,7 +69,7 @@ export async function openSource(place: Place, ctx: TransportContext): Promise<I
     case 'docker':
       return new RegistrySource(ctx.registry(), place.ref);
     case 'docker-daemon':
-      return new DaemonSource(ctx.docker, place.name, ctx.options.onSaveBytes);
+      return new DaemonSource(ctx.engine, place.name, ctx.options.onSaveBytes);
     case 'docker-archive':
     case 'oci-archive':
       // Its layers are hashed on helper threads: they boot while the file is opened and its headers read.
@@ -96,7 +95,7 @@ export async function openDestination(place: Place, ctx: TransportContext, optio
       return new RegistryDestination(ctx.registry(), place.ref, mountFrom);
     }
     case 'docker-daemon':
-      return new DaemonDestination(ctx.docker, place.name, ctx.options.signal);
+      return new DaemonDestination(ctx.engine, place.name, ctx.options.signal);
     case 'docker-archive': {
       // Big blobs are checked behind their writes on helper threads: they boot while the source starts.
       warmHelperThreads('behind-writes');

@@ -172,9 +172,13 @@ describe('connecting (fake engine for versions this machine cannot run)', () => 
 
     // Copies open the engine this way: they only move images.
     seen.length = 0;
-    const docker = await new TransportContext({ env: { DOCKER_HOST: `unix://${path}`, HOME: dir } }).docker();
+    const access = await new TransportContext({ env: { DOCKER_HOST: `unix://${path}`, HOME: dir } }).engine();
     expect(seen).toEqual(['/_ping']);
-    expect(apiVersionOf(docker)).toBe('1.41');
+    expect(access.endpoint).toMatchObject({ socketPath: path, version: 'v1.41' });
+    // Their dockerode, made only when something needs it, talks the pinged version too.
+    await access.docker.listImages();
+    expect(seen.at(-1)).toMatch(/^\/v1\.41\/images\/json/);
+    expect(apiVersionOf(access.docker)).toBe('1.41');
   });
 
   it('without identify: a newer engine is talked to in our newest version; Podman is named from its ping', async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type Docker from 'dockerode';
+import type { EngineEndpoint } from '../../../src-main/core/engine/connect';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EngineConnection } from '../../../src-main/core/transport/engine-http';
 
@@ -23,7 +23,7 @@ afterEach(async () => {
  * An engine that starts an answer (chunked, or announcing 1 MiB by Content-Length), sends 16 KiB of
  * it, then does `leave` to the connection.
  */
-async function leavingEngine(leave: (socket: Socket) => void, over: 'unix' | 'tcp' = 'unix', framing: 'chunked' | 'length' = 'chunked'): Promise<Docker> {
+async function leavingEngine(leave: (socket: Socket) => void, over: 'unix' | 'tcp' = 'unix', framing: 'chunked' | 'length' = 'chunked'): Promise<EngineEndpoint> {
   server = createServer((socket) => {
     socket.once('data', () => {
       const data = 'x'.repeat(0x4000);
@@ -38,15 +38,15 @@ async function leavingEngine(leave: (socket: Socket) => void, over: 'unix' | 'tc
   });
   if (over === 'tcp') {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
-    return { modem: { protocol: 'http', host: '127.0.0.1', port: (server!.address() as AddressInfo).port } } as unknown as Docker;
+    return { protocol: 'http', host: '127.0.0.1', port: (server!.address() as AddressInfo).port };
   }
   const socketPath = join(dir, `engine-${Date.now()}.sock`);
   await new Promise<void>((r) => server!.listen(socketPath, r));
-  return { modem: { socketPath } } as unknown as Docker;
+  return { socketPath };
 }
 
-async function readBody(docker: Docker): Promise<{ bytes: number; error: unknown }> {
-  const connection = (await EngineConnection.open(docker))!;
+async function readBody(endpoint: EngineEndpoint): Promise<{ bytes: number; error: unknown }> {
+  const connection = (await EngineConnection.open(endpoint))!;
   connection.send('GET', '/images/get?names=x');
   const { status, body } = await connection.response();
   expect(status).toBe(200);

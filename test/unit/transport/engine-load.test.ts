@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import type Docker from 'dockerode';
+import type { EngineAccess } from '../../../src-main/core/engine/connect';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { LighterError } from '../../../src-main/core/errors';
 import { releaseSpentMemory } from '../../../src-main/core/spent-memory';
@@ -40,7 +40,7 @@ afterEach(async () => {
  * A fake engine: reads one request and answers with `answer` once `answerAfter` body bytes came
  * (the whole body by default). Resolves what it received when the connection closes.
  */
-async function fakeEngine(answer: Answer, answerAfter?: number): Promise<{ docker: Docker; received: Promise<Received> }> {
+async function fakeEngine(answer: Answer, answerAfter?: number): Promise<{ access: EngineAccess; received: Promise<Received> }> {
   const socketPath = join(dir, `engine-${servers.length}-${Date.now()}.sock`);
   let resolveReceived!: (r: Received) => void;
   const received = new Promise<Received>((r) => (resolveReceived = r));
@@ -81,7 +81,7 @@ async function fakeEngine(answer: Answer, answerAfter?: number): Promise<{ docke
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(socketPath, r));
-  return { docker: { modem: { socketPath, version: 'v1.41' } } as unknown as Docker, received };
+  return { access: { endpoint: { socketPath, version: 'v1.41' } } as EngineAccess, received };
 }
 
 /** A 200 answer with these JSON lines, chunked as the engine sends it. */
@@ -106,7 +106,7 @@ describe('loadIntoEngine over the engine socket', () => {
     });
     vi.mocked(releaseSpentMemory).mockClear();
     let counted = 0;
-    await loadIntoEngine(engine.docker, chunks(body), { size: body.length, onBytes: (n) => (counted += n) });
+    await loadIntoEngine(engine.access, chunks(body), { size: body.length, onBytes: (n) => (counted += n) });
     expect(freedBeforeAnswer).toEqual([true]);
     expect(releaseSpentMemory).toHaveBeenCalledTimes(1);
     const received = await engine.received;
@@ -120,7 +120,7 @@ describe('loadIntoEngine over the engine socket', () => {
 
   it('sends a body of unknown length the same way', async () => {
     const engine = await fakeEngine(loaded);
-    await loadIntoEngine(engine.docker, chunks(body));
+    await loadIntoEngine(engine.access, chunks(body));
     const received = await engine.received;
     expect(received.head).toMatch(/Transfer-Encoding: chunked/i);
     expect(received.cut).toBe(false);
@@ -130,7 +130,7 @@ describe('loadIntoEngine over the engine socket', () => {
   it('a body longer or shorter than announced fails, and the engine never gets the end of it', async () => {
     for (const size of [body.length - 1, body.length + 1]) {
       const engine = await fakeEngine(loaded, Infinity);
-      const error = await loadIntoEngine(engine.docker, chunks(body), { size }).catch((e: unknown) => e);
+      const error = await loadIntoEngine(engine.access, chunks(body), { size }).catch((e: unknown) => e);
       expect((error as LighterError).message).toBe(`The image tar held ${body.length} bytes where ${size} were announced`);
       const received = await engine.received;
       expect(received.cut).toBe(true);
@@ -140,7 +140,7 @@ describe('loadIntoEngine over the engine socket', () => {
 
   it('an error line in a 200 reply fails the load with the engine\'s message', async () => {
     const engine = await fakeEngine(replyLines({ errorDetail: { message: 'invalid diffID for layer 0' }, error: 'invalid diffID for layer 0' }));
-    const error = await loadIntoEngine(engine.docker, chunks(body), { size: body.length }).catch((e: unknown) => e);
+    const error = await loadIntoEngine(engine.access, chunks(body), { size: body.length }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LighterError);
     expect((error as LighterError).code).toBe('ENGINE_ERROR');
     expect((error as LighterError).message).toBe('The engine refused the image: invalid diffID for layer 0');
@@ -149,7 +149,7 @@ describe('loadIntoEngine over the engine socket', () => {
   it('a refusal before the body is complete stops the upload and is what is reported', async () => {
     const engine = await fakeEngine(replyLines({ error: 'unexpected EOF in manifest' }), 64 * 1024);
     const big = randomBytes(16 * 1024 * 1024);
-    const error = await loadIntoEngine(engine.docker, Readable.from([big]), { size: big.length }).catch((e: unknown) => e);
+    const error = await loadIntoEngine(engine.access, Readable.from([big]), { size: big.length }).catch((e: unknown) => e);
     expect((error as LighterError).message).toBe('The engine refused the image: unexpected EOF in manifest');
     expect((await engine.received).cut).toBe(true);
   });
@@ -159,7 +159,7 @@ describe('loadIntoEngine over the engine socket', () => {
       const text = '{"message":"no space left on device"}';
       socket.end(`HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
     });
-    const error = await loadIntoEngine(engine.docker, chunks(body), { size: body.length }).catch((e: unknown) => e);
+    const error = await loadIntoEngine(engine.access, chunks(body), { size: body.length }).catch((e: unknown) => e);
     expect((error as LighterError).code).toBe('ENGINE_ERROR');
     expect((error as LighterError).message).toBe('no space left on device');
   });
@@ -169,7 +169,7 @@ describe('loadIntoEngine over the engine socket', () => {
     const failing = new Readable({ read() {} });
     failing.push(body.subarray(0, 1 << 20));
     setTimeout(() => failing.destroy(new LighterError('DIGEST_MISMATCH', 'the file changed after it was verified')), 20);
-    const error = await loadIntoEngine(engine.docker, failing, { size: body.length }).catch((e: unknown) => e);
+    const error = await loadIntoEngine(engine.access, failing, { size: body.length }).catch((e: unknown) => e);
     expect((error as LighterError).code).toBe('DIGEST_MISMATCH');
     const received = await engine.received;
     expect(received.cut).toBe(true);
@@ -181,7 +181,7 @@ describe('loadIntoEngine over the engine socket', () => {
     const controller = new AbortController();
     const slow = new Readable({ read() {} });
     slow.push(body.subarray(0, 1 << 20));
-    const load = loadIntoEngine(engine.docker, slow, { size: body.length, signal: controller.signal, onBytes: () => controller.abort() });
+    const load = loadIntoEngine(engine.access, slow, { size: body.length, signal: controller.signal, onBytes: () => controller.abort() });
     const error = await load.catch((e: unknown) => e);
     expect((error as LighterError).code).toBe('CANCELLED');
     expect((await engine.received).cut).toBe(true);
@@ -189,8 +189,8 @@ describe('loadIntoEngine over the engine socket', () => {
   });
 
   it('an engine that cannot be reached is ENGINE_UNREACHABLE', async () => {
-    const docker = { modem: { socketPath: join(dir, 'nothing.sock') } } as unknown as Docker;
-    const error = await loadIntoEngine(docker, chunks(body), { size: body.length }).catch((e: unknown) => e);
+    const access = { endpoint: { socketPath: join(dir, 'nothing.sock') } } as EngineAccess;
+    const error = await loadIntoEngine(access, chunks(body), { size: body.length }).catch((e: unknown) => e);
     expect((error as LighterError).code).toBe('ENGINE_UNREACHABLE');
   });
 });
