@@ -119,24 +119,26 @@ describe('hashMemberOffThread', () => {
   });
 
   // Linux only: there a thread can lower its own priority (elsewhere it would be the whole process's).
-  it.runIf(process.platform === 'linux')('a member still being written is hashed at low priority, others at normal priority', async () => {
-    /** How many of this process's threads run at nice 10 (the 19th field of their stat). */
-    const niceThreads = () =>
+  it.runIf(process.platform === 'linux')('a member still being written is hashed at nice 10, members of a complete file at the lowest priority', async () => {
+    /** How many of this process's threads run at this nice level (the 19th field of their stat). */
+    const threadsAt = (nice: number) =>
       readdirSync('/proc/self/task').filter((tid) => {
         const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] === '10';
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16] === String(nice);
       }).length;
     await vi.waitFor(() => expect(helperThreadsRunning()).toBe(0), { timeout: 3000, interval: 50 });
     // A thread told to end may take a moment to leave the process.
-    await vi.waitFor(() => expect(niceThreads()).toBe(0), { timeout: 3000, interval: 20 });
+    await vi.waitFor(() => expect(threadsAt(10) + threadsAt(19)).toBe(0), { timeout: 3000, interval: 20 });
     const data = randomBytes(3 << 20);
     const growth = new MemberGrowth();
     const trailing = hashMemberOffThread({ ...fileWith(data), gzip: false, growth }, resolveLimits(), 'Layer t', never);
-    await vi.waitFor(() => expect(niceThreads()).toBe(1), { timeout: 3000, interval: 20 });
-    // One at normal priority meanwhile: still one thread at nice 10.
+    await vi.waitFor(() => expect(threadsAt(10)).toBe(1), { timeout: 3000, interval: 20 });
+    expect(threadsAt(19)).toBe(0);
+    // A complete file's member meanwhile: on a thread of its own, at nice 19.
     await expect(hashMemberOffThread({ ...fileWith(data), gzip: false }, resolveLimits(), 'Layer n', never)).resolves.toMatchObject({ digest: sha(data) });
     expect(helperThreadsRunning()).toBe(2);
-    expect(niceThreads()).toBe(1);
+    expect(threadsAt(10)).toBe(1);
+    expect(threadsAt(19)).toBe(1);
     growth.grow(data.length);
     await expect(trailing).resolves.toMatchObject({ digest: sha(data) });
   });
