@@ -2,7 +2,7 @@ import type { BigIntStats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LighterError } from '../errors';
-import { SlabReader } from '../http/read-slabs';
+import { fileSlabSize, SlabReader } from '../http/read-slabs';
 import { openFailure } from './compression';
 
 /** Reads fill what is left of a slab (read-slabs.ts) down to this. */
@@ -52,14 +52,14 @@ export class PinnedFile {
   }
 
   /**
-   * The whole file in chunks of up to 512 KiB, checked unchanged before the last one; closes the file
+   * The whole file in chunks of up to 2 MiB, checked unchanged before the last one; closes the file
    * when done. The chunks are read into reused memory: whoever reads them last gives them back
    * (read-slabs.ts), or leaves them to the garbage collector.
    */
   stream(): Readable {
     let at = 0;
     const size = this.size;
-    const slabs = new SlabReader();
+    const slabs = new SlabReader(fileSlabSize);
     const next = async (): Promise<Buffer | null> => {
       const space = slabs.space(minRead);
       const length = Math.min(space.length, size - at);

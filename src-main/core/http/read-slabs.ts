@@ -12,9 +12,15 @@
  * several readers (a tee) is shared first, once per extra reader, and each gives back its own share.
  */
 
-const slabSize = 512 * 1024;
-/** Full slabs kept for reuse at most (32 MB); more go to the garbage collector. */
-const keptFree = 64;
+/** A socket's reads bring what has arrived, rarely over 64 KiB: slabs of 512 KiB hold several. */
+export const socketSlabSize = 512 * 1024;
+/**
+ * A file's reads bring all that is asked: 2 MiB slabs make a quarter of the reads, writes and
+ * turns of the event loop that 512 KiB ones do (a 604 MB load took 0.16 s less CPU).
+ */
+export const fileSlabSize = 2 * 1024 * 1024;
+/** Full slabs kept for reuse, per size: at most 32 MB; more go to the garbage collector. */
+const keptBytes = 32 << 20;
 
 interface Slab {
   memory: Buffer;
@@ -28,35 +34,48 @@ interface Slab {
 }
 
 const slabOf = new WeakMap<ArrayBufferLike, Slab>();
-const free: Slab[] = [];
+/** Free slabs by size. */
+const free = new Map<number, Slab[]>();
 let reused = 0;
 
-function takeSlab(): Slab {
-  const slab = free.pop();
+function freeOfSize(size: number): Slab[] {
+  let slabs = free.get(size);
+  if (!slabs) free.set(size, (slabs = []));
+  return slabs;
+}
+
+function takeSlab(size: number): Slab {
+  const slab = freeOfSize(size).pop();
   if (slab) {
     reused++;
     slab.filled = slab.handedOut = slab.givenBack = 0;
     slab.full = false;
     return slab;
   }
-  const fresh: Slab = { memory: Buffer.allocUnsafeSlow(slabSize), filled: 0, handedOut: 0, givenBack: 0, full: false };
+  const fresh: Slab = { memory: Buffer.allocUnsafeSlow(size), filled: 0, handedOut: 0, givenBack: 0, full: false };
   slabOf.set(fresh.memory.buffer, fresh);
   return fresh;
 }
 
 function settle(slab: Slab): void {
-  if (slab.full && slab.givenBack === slab.handedOut && free.length < keptFree && !free.includes(slab)) free.push(slab);
+  if (!slab.full || slab.givenBack !== slab.handedOut) return;
+  const kept = freeOfSize(slab.memory.length);
+  if (kept.length * slab.memory.length < keptBytes && !kept.includes(slab)) kept.push(slab);
 }
 
-/** Reads for one connection, one slab after another. */
+/** Reads for one connection or file, one slab after another. */
 export class SlabReader {
-  private slab = takeSlab();
+  private slab: Slab;
+
+  constructor(private readonly slabSize = socketSlabSize) {
+    this.slab = takeSlab(slabSize);
+  }
 
   /** Where the next read goes: what is left of the current slab, or a new one when less than `minRead` is. */
   space(minRead: number): Buffer {
-    if (slabSize - this.slab.filled < minRead) {
+    if (this.slabSize - this.slab.filled < minRead) {
       this.close();
-      this.slab = takeSlab();
+      this.slab = takeSlab(this.slabSize);
     }
     return this.slab.memory.subarray(this.slab.filled);
   }

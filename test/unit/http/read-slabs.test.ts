@@ -3,9 +3,9 @@
  * while a reader still fills them; shared chunks need every reader's share back.
  */
 import { describe, expect, it } from 'vitest';
-import { giveBack, share, SlabReader, slabsReused } from '../../../src-main/core/http/read-slabs';
+import { fileSlabSize, giveBack, share, SlabReader, slabsReused, socketSlabSize } from '../../../src-main/core/http/read-slabs';
 
-const slab = 512 * 1024;
+const slab = socketSlabSize;
 
 /** Fills one whole slab with `pieces` reads of equal size; returns the chunks. */
 function fill(reader: SlabReader, pieces: number, value: number): Buffer[] {
@@ -85,5 +85,18 @@ describe('read slabs', () => {
     giveBack(chunk);
     expect(() => giveBack(chunk)).toThrow('given back twice');
     expect(() => giveBack(Buffer.alloc(10))).not.toThrow();
+  });
+
+  it('a reader of files reads into larger slabs, which go back to readers of their own size only', () => {
+    const files = new SlabReader(fileSlabSize);
+    const space = files.space(1);
+    expect(space.length).toBe(fileSlabSize);
+    const chunk = files.took(fileSlabSize);
+    files.close();
+    giveBack(chunk);
+    const socket = new SlabReader();
+    expect(socket.space(1).length).toBe(socketSlabSize);
+    expect(socket.space(1).buffer).not.toBe(chunk.buffer);
+    expect(new SlabReader(fileSlabSize).space(1).buffer).toBe(chunk.buffer);
   });
 });
