@@ -18,7 +18,7 @@ import { ArchiveSource } from '../../src-main/core/transport/archive-source';
 import { copyImage } from '../../src-main/core/transport/copy';
 import { DaemonSource } from '../../src-main/core/transport/daemon';
 import { DockerArchiveFileDestination } from '../../src-main/core/transport/docker-archive-file';
-import { openSaveStream } from '../../src-main/core/transport/engine-save-stream';
+import { inspectImage, openSaveStream } from '../../src-main/core/transport/engine-save-stream';
 import type { ArchiveStream } from '../../src-main/core/transport/types';
 import { runBuiltCli } from '../support/cli';
 import { docker, requireEngine, testDockerEnv } from '../support/engine';
@@ -120,6 +120,11 @@ describe.skipIf(!host)('engine → docker-archive in one pass', () => {
     expect((error as { statusCode?: number }).statusCode).toBe(404);
     expect((error as Error).message).not.toBe('');
     expect(engineError(error, 'judge/never:1').message).toBe('No such image: judge/never:1');
+    // The size a save reports is asked the same way, and answers as dockerode's inspect does.
+    const missing = await inspectImage(await engine(), 'judge/never:1').catch((e: unknown) => e);
+    expect(engineError(missing, 'judge/never:1').message).toBe('No such image: judge/never:1');
+    const access = await engine();
+    expect((await inspectImage(access, MULTI)).Size).toBe((await access.docker.getImage(MULTI).inspect()).Size);
   });
 
   it('cancelling mid-stream stops the engine save and leaves nothing', async () => {
