@@ -124,9 +124,7 @@ export function dockerOptions(candidate: EngineCandidate, env: NodeJS.ProcessEnv
 
 /** A Dockerode for the candidate, API version not yet pinned. */
 export function createDocker(candidate: EngineCandidate, env: NodeJS.ProcessEnv = process.env): Docker {
-  const options = dockerOptions(candidate, env);
-  const Dockerode = loadDockerode();
-  return withoutDockerEnv(() => new Dockerode(options));
+  return new LazyAccess(dockerOptions(candidate, env)).docker;
 }
 
 /** A one-line reason a connection failed, naming the host and what to do about it. */
