@@ -5,6 +5,9 @@ import * as zlib from 'node:zlib';
 import { LighterError } from '../errors';
 import { createBzip2Decoder, createXzDecoder, createZstdDecoder } from './decoders';
 import { formatBytes, resolveLimits, type ArchiveLimits } from './limits';
+import { openFailure, PinnedFile } from './pinned-file';
+
+export { openFailure };
 
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
 
@@ -137,11 +140,6 @@ export async function readHead(path: string, length = MAGIC_LENGTH): Promise<Buf
 }
 
 /** Why an archive file could not be opened or read: missing (NOT_FOUND) or otherwise unreadable. */
-export function openFailure(e: unknown, path: string): LighterError {
-  const { code, message } = e as NodeJS.ErrnoException;
-  return new LighterError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT', `Cannot open ${path}: ${code ?? message}`);
-}
-
 /** Opens an archive file and undoes its outer compression, detected by magic bytes. */
 export async function openArchiveStream(path: string, options: OpenArchiveOptions = {}): Promise<ArchiveStream> {
   const limits = resolveLimits(options.limits);
@@ -150,12 +148,14 @@ export async function openArchiveStream(path: string, options: OpenArchiveOption
   });
   if (!info.isFile()) throw new LighterError('INVALID_INPUT', `${path} is not a regular file`);
   const compression = detectCompression(await readHead(path));
-  const decompressor = createDecompressor(compression);
-  const file = createReadStream(path, { highWaterMark: 1 << 20, signal: options.signal });
   const counter = new ByteCounter();
   if (compression === 'none') {
+    // Into reused memory: the reader gives back what it skips (a tar reader, the members hashed elsewhere).
+    const file = (await PinnedFile.open(path)).stream();
     return { stream: pipeline(file, counter, () => {}), compression, fileSize: info.size, bytesRead: () => counter.bytes };
   }
+  const decompressor = createDecompressor(compression);
+  const file = createReadStream(path, { highWaterMark: 1 << 20, signal: options.signal });
   const guard = new DecompressionGuard(() => counter.bytes, limits, `The ${compression} archive`);
   const stream = pipeline(file, counter, decompressor, guard, () => {});
   return { stream, compression, fileSize: info.size, bytesRead: () => counter.bytes };

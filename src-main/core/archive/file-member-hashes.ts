@@ -20,7 +20,7 @@ export const fileHashMinBytes = 1 << 20;
 
 /**
  * Big members of an uncompressed tar file, hashed as stored and, when compressed, decompressed
- * (their diffIDs) by reading the file at their offsets, two at a time. The scan then moves on at
+ * (their diffIDs, unless told not to) by reading the file at their offsets, two at a time. The scan then moves on at
  * reading speed while layers are hashed side by side: plain and gzip ones on a helper thread (see
  * member-hash-thread.ts), others on this one with their decoders. In a complete file whose layout
  * is known, they can be hashed ahead of the scan (hashAhead).
@@ -41,6 +41,8 @@ export class FileMemberHashes {
     private readonly concurrency = 2,
     /** How far ahead of the scan members are hashed: what the helpers read is still cached when the scan reads it. */
     private readonly aheadBytes = 512 * 1024 * 1024,
+    /** Also hash compressed members decompressed (their diffIDs); without, only as stored. */
+    private readonly decompress = true,
   ) {}
 
   /**
@@ -125,8 +127,8 @@ export class FileMemberHashes {
 
   private async hash(entry: Member, growth?: MemberGrowth): Promise<Hashed> {
     const { compression } = entry;
-    if (compression === 'none' || compression === 'gzip') {
-      const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: compression === 'gzip', growth };
+    if (compression === 'none' || compression === 'gzip' || !this.decompress) {
+      const member = { path: this.path, offset: entry.dataOffset, size: entry.size, gzip: this.decompress && compression === 'gzip', growth };
       const hashes = await hashMemberOffThread(member, this.limits, layerLabel(entry.path), this.stop.signal);
       if (hashes.size !== entry.size) throw shorter(this.path, entry);
       return { compression, digest: hashes.digest, decompressed: hashes.decompressed };

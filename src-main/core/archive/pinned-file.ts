@@ -3,7 +3,12 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { LighterError } from '../errors';
 import { fileSlabSize, SlabReader } from '../http/read-slabs';
-import { openFailure } from './compression';
+
+/** Why a file could not be opened, in one line that names it. */
+export function openFailure(e: unknown, path: string): LighterError {
+  const { code, message } = e as NodeJS.ErrnoException;
+  return new LighterError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT', `Cannot open ${path}: ${code ?? message}`);
+}
 
 /** Reads fill what is left of a slab (read-slabs.ts) down to this. */
 const minRead = 256 * 1024;
@@ -40,7 +45,7 @@ export class PinnedFile {
   async checkUnchanged(): Promise<void> {
     const [held, named] = await Promise.all([this.handle.stat({ bigint: true }), stat(this.path, { bigint: true }).catch(() => undefined)]);
     if (!named || !same(held, this.pinned) || named.ino !== held.ino || named.dev !== held.dev) {
-      throw new LighterError('DIGEST_MISMATCH', `${this.path} changed after it was verified; nothing was loaded`);
+      throw new LighterError('DIGEST_MISMATCH', `${this.path} changed while it was being read`);
     }
   }
 
@@ -57,18 +62,23 @@ export class PinnedFile {
    * (read-slabs.ts), or leaves them to the garbage collector.
    */
   stream(): Readable {
-    let at = 0;
-    const size = this.size;
+    return this.range(0, this.size, { closeAtEnd: true });
+  }
+
+  /** `length` bytes from `start`, as `stream` reads them (checked before the last chunk); the file stays open. */
+  range(start: number, length: number, options: { closeAtEnd?: boolean } = {}): Readable {
+    let at = start;
+    const end = start + length;
     const slabs = new SlabReader(fileSlabSize);
     const next = async (): Promise<Buffer | null> => {
       const space = slabs.space(minRead);
-      const length = Math.min(space.length, size - at);
-      if (length <= 0) return null;
-      const { bytesRead } = await this.handle.read(space, 0, length, at);
+      const want = Math.min(space.length, end - at);
+      if (want <= 0) return null;
+      const { bytesRead } = await this.handle.read(space, 0, want, at);
       const chunk = slabs.took(bytesRead);
-      if (bytesRead < length) throw new LighterError('DIGEST_MISMATCH', `${this.path} got shorter after it was verified; nothing was loaded`);
-      at += length;
-      if (at === size) await this.checkUnchanged();
+      if (bytesRead < want) throw new LighterError('DIGEST_MISMATCH', `${this.path} got shorter while it was being read`);
+      at += want;
+      if (at === end) await this.checkUnchanged();
       return chunk;
     };
     return new Readable({
@@ -81,7 +91,8 @@ export class PinnedFile {
       },
       destroy: (error, callback) => {
         slabs.close();
-        this.close().then(() => callback(error));
+        if (options.closeAtEnd) void this.close().then(() => callback(error));
+        else callback(error);
       },
     });
   }

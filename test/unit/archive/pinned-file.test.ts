@@ -52,7 +52,7 @@ describe('PinnedFile', () => {
     const file = await PinnedFile.open(path);
     writeFileSync(join(dir, 'other.tar'), content);
     renameSync(join(dir, 'other.tar'), path);
-    await expect(file.checkUnchanged()).rejects.toThrow(/changed after it was verified/);
+    await expect(file.checkUnchanged()).rejects.toThrow(/changed while it was being read/);
     await file.close();
   });
 });

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { helperThreadsRunning } from '../../../src-main/core/archive/member-hash-thread';
 import { openArchiveBlob, readArchive, verifyArchive } from '../../../src-main/core/archive/read-archive';
 import { MediaType } from '../../../src-main/core/image/media-types';
 import { collect, digestOf, legacyDockerArchive, makeImage, ociArchive, randomLayer } from '../../support/archive-fixtures';
@@ -153,6 +154,24 @@ describe('verifyArchive with big compressed layers (hashed from the file, two at
     const flipped = Buffer.from(bytes);
     flipped[flipped.indexOf(image.layers[1].stored.subarray(700_000, 700_032)) + 5] ^= 0x01;
     await expect(verifyArchive(file(flipped))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+  });
+
+  it('reading an uncompressed archive hashes its big members on the helper threads, as stored only, and catches one flipped byte', async () => {
+    await vi.waitFor(() => expect(helperThreadsRunning()).toBe(0), { timeout: 3000, interval: 50 });
+    const plain = makeImage('plain:1', await bigLayers(), { gzip: false });
+    const contents = await readArchive(file(await legacyDockerArchive([plain])));
+    expect(helperThreadsRunning()).toBeGreaterThan(0);
+    expect(contents.images[0].layers.map((l) => l.descriptor.digest)).toEqual(plain.layers.map((l) => l.diffID));
+    expect(contents.images[0].layers.every((l) => l.diffIDVerified)).toBe(true);
+    // gzip layers: their stored digests are checked; their diffIDs are left to verifyArchive.
+    const gzip = makeImage('gzip:1', await bigLayers(), { gzip: true });
+    const bytes = await ociArchive([gzip]);
+    const read = await readArchive(file(bytes));
+    expect(read.images[0].layers.map((l) => l.descriptor.digest)).toEqual(gzip.layers.map((l) => l.digest));
+    expect(read.images[0].layers.some((l) => l.diffIDVerified)).toBe(false);
+    const flipped = Buffer.from(bytes);
+    flipped[flipped.indexOf(gzip.layers[1].stored.subarray(800_000, 800_032)) + 3] ^= 0x10;
+    await expect(readArchive(file(flipped))).rejects.toMatchObject({ code: 'DIGEST_MISMATCH', message: expect.stringContaining(gzip.layers[1].digest.slice(7)) });
   });
 
   it('a layer that decompresses to something else than its diffID is DIGEST_MISMATCH', async () => {
