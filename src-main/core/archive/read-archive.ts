@@ -1,4 +1,4 @@
-import { Readable, pipeline } from 'node:stream';
+import { Readable, addAbortSignal, pipeline } from 'node:stream';
 import { LighterError } from '../errors';
 import { DigestStream, type Digest } from '../image/digest';
 import type { Descriptor } from '../image/types';
@@ -6,6 +6,7 @@ import { ArchiveMembers } from './archive-members';
 import type { ArchiveBlob, ArchiveContents, BlobSource, VerifyReport } from './archive-model';
 import { resolveLimits, type ArchiveLimits } from './limits';
 import { openMemberStream } from './member-stream';
+import type { PinnedFile } from './pinned-file';
 import { readDockerSide } from './read-docker';
 import { diffIDMismatch, readOciSide } from './read-oci';
 import { scanArchive, scanTarStream, type ScanOptions, type ScanResult, type TarFile } from './scan-archive';
@@ -102,13 +103,28 @@ export async function openArchiveBlob(
   options: { signal?: AbortSignal; limits?: Partial<ArchiveLimits> } = {},
 ): Promise<Readable> {
   const blob: ArchiveBlob | undefined = contents.blobs.get(digest as Digest);
-  if (!blob) {
-    const document = contents.documents.get(digest as Digest);
-    if (document) return Readable.from([document]);
-    throw new LighterError('NOT_FOUND', `Blob ${digest} is not in ${contents.path}`);
-  }
+  if (!blob) return Readable.from([documentOf(contents, digest)]);
   const raw = await openMemberStream(contents.path, contents.compression, blob, options);
   return pipeline(raw, new DigestStream({ digest: blob.digest, size: blob.size, what: `blob in ${contents.path}` }), () => {});
+}
+
+/**
+ * Streams a blob of an uncompressed archive read through `pinned` (opened before it was read): the
+ * bytes hashed then are the bytes sent now, unless the file changed, which fails the stream before
+ * its last chunk. No second hash.
+ */
+export function openPinnedBlob(contents: ArchiveContents, pinned: PinnedFile, digest: string, signal?: AbortSignal): Readable {
+  const blob: ArchiveBlob | undefined = contents.blobs.get(digest as Digest);
+  if (!blob) return Readable.from([documentOf(contents, digest)]);
+  const stream = pinned.range(blob.dataOffset, blob.size);
+  if (signal) addAbortSignal(signal, stream);
+  return stream;
+}
+
+function documentOf(contents: ArchiveContents, digest: string): Buffer {
+  const document = contents.documents.get(digest as Digest);
+  if (!document) throw new LighterError('NOT_FOUND', `Blob ${digest} is not in ${contents.path}`);
+  return document;
 }
 
 /** A writer-ready source for a descriptor of a read archive. */

@@ -6,7 +6,7 @@ import type { ArchiveContents, ArchiveImage } from '../archive/archive-model';
 import { parseTaggedName } from '../archive/image-names';
 import { PinnedFile } from '../archive/pinned-file';
 import { peekMetadata } from '../archive/peek-metadata';
-import { openArchiveBlob, readArchive, verifyTarStream, type ReadArchiveOptions } from '../archive/read-archive';
+import { openArchiveBlob, openPinnedBlob, readArchive, verifyTarStream, type ReadArchiveOptions } from '../archive/read-archive';
 import { resolveLimits } from '../archive/limits';
 import { withholdTail } from '../archive/withheld-tail';
 import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob } from './types';
@@ -16,12 +16,15 @@ const imageNameAnnotation = 'io.containerd.image.name';
 
 /**
  * Reads one image of a docker-archive or oci-archive file, chosen by name, by `@N`, or the only one.
- * The archive is indexed (every blob hashed) on first use; blobs are then streamed from their offsets.
+ * The archive is indexed (every blob hashed) on first use; blobs are then streamed from their offsets,
+ * from the file held open since (an uncompressed one: no second hash) or decompressed and hashed again.
  */
 export class ArchiveSource implements ImageSource {
-  /** openArchiveBlob checks every blob against its digest. */
+  /** Every blob was hashed when the archive was read; it is sent from the pinned file, or hashed again (openArchiveBlob). */
   readonly verifiesBlobs = true;
   private contents?: Promise<ArchiveContents>;
+  /** The file as it was read, for an uncompressed archive: its blobs are sent from it without a second hash. */
+  private pinned?: PinnedFile;
 
   constructor(
     readonly name: string,
@@ -32,8 +35,22 @@ export class ArchiveSource implements ImageSource {
 
   /** The indexed archive (read once). */
   read(signal?: AbortSignal): Promise<ArchiveContents> {
-    this.contents ??= readArchive(this.path, { ...this.readOptions, signal });
+    this.contents ??= this.readPinned(signal);
     return this.contents;
+  }
+
+  /** Pinned before it is read, so what is hashed now is what is sent later (or the change is noticed). */
+  private async readPinned(signal?: AbortSignal): Promise<ArchiveContents> {
+    const pinned = await PinnedFile.open(this.path);
+    let contents: ArchiveContents | undefined;
+    try {
+      contents = await readArchive(this.path, { ...this.readOptions, signal });
+      return contents;
+    } finally {
+      // A compressed archive's members are not at file offsets: they are decompressed again.
+      if (contents?.compression === 'none') this.pinned = pinned;
+      else await pinned.close();
+    }
   }
 
   async topManifest(signal?: AbortSignal): Promise<ManifestBlob> {
@@ -53,6 +70,7 @@ export class ArchiveSource implements ImageSource {
 
   async blob(d: Descriptor, request: BlobRequest): Promise<Readable> {
     const contents = await this.read(request.signal);
+    if (this.pinned) return openPinnedBlob(contents, this.pinned, d.digest, request.signal);
     return openArchiveBlob(contents, d.digest, { signal: request.signal });
   }
 
@@ -89,7 +107,10 @@ export class ArchiveSource implements ImageSource {
     return { stream, size: pinned.size, sizeHint: pinned.size, verified: true, image: verified.then((v) => v.image), handsOver: true };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.contents?.catch(() => undefined);
+    await this.pinned?.close();
+  }
 }
 
 /**

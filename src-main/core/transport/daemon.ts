@@ -105,7 +105,8 @@ export class DaemonSource implements ImageSource {
   }
 
   async close(): Promise<void> {
-    await this.archive?.catch(() => undefined);
+    const archive = await this.archive?.catch(() => undefined);
+    await archive?.source.close();
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
