@@ -7,8 +7,6 @@ import { createBzip2Decoder, createXzDecoder, createZstdDecoder } from './decode
 import { formatBytes, resolveLimits, type ArchiveLimits } from './limits';
 import { openFailure, PinnedFile } from './pinned-file';
 
-export { openFailure };
-
 export type Compression = 'none' | 'gzip' | 'zstd' | 'xz' | 'bzip2';
 
 /** Magic numbers, as `docker load` checks them. */
@@ -139,7 +137,6 @@ export async function readHead(path: string, length = MAGIC_LENGTH): Promise<Buf
   }
 }
 
-/** Why an archive file could not be opened or read: missing (NOT_FOUND) or otherwise unreadable. */
 /** Opens an archive file and undoes its outer compression, detected by magic bytes. */
 export async function openArchiveStream(path: string, options: OpenArchiveOptions = {}): Promise<ArchiveStream> {
   const limits = resolveLimits(options.limits);

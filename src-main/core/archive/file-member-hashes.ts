@@ -20,10 +20,10 @@ export const fileHashMinBytes = 1 << 20;
 
 /**
  * Big members of an uncompressed tar file, hashed as stored and, when compressed, decompressed
- * (their diffIDs, unless told not to) by reading the file at their offsets, two at a time. The scan then moves on at
- * reading speed while layers are hashed side by side: plain and gzip ones on a helper thread (see
- * member-hash-thread.ts), others on this one with their decoders. In a complete file whose layout
- * is known, they can be hashed ahead of the scan (hashAhead).
+ * (their diffIDs; unless told not to) by reading the file at their offsets, two at a time. The scan
+ * then moves on at reading speed while layers are hashed side by side: plain and gzip ones on a
+ * helper thread (see member-hash-thread.ts), others on this one with their decoders. In a complete
+ * file whose layout is known, they can be hashed ahead of the scan (hashAhead).
  */
 export class FileMemberHashes {
   private running = 0;
@@ -35,15 +35,26 @@ export class FileMemberHashes {
   /** How far the scan has come: the offset of the last member handed over. */
   private readonly scan = new MemberGrowth();
 
+  private readonly concurrency: number;
+  private readonly aheadBytes: number;
+  private readonly decompress: boolean;
+
   constructor(
     private readonly path: string,
     private readonly limits: ArchiveLimits,
-    private readonly concurrency = 2,
-    /** How far ahead of the scan members are hashed: what the helpers read is still cached when the scan reads it. */
-    private readonly aheadBytes = 512 * 1024 * 1024,
-    /** Also hash compressed members decompressed (their diffIDs); without, only as stored. */
-    private readonly decompress = true,
-  ) {}
+    options: {
+      /** Members hashed at once (2). */
+      concurrency?: number;
+      /** How far ahead of the scan members are hashed: what the helpers read is still cached when the scan reads it. */
+      aheadBytes?: number;
+      /** Compressed members hashed decompressed too, for their diffIDs (true); otherwise as stored only. */
+      decompress?: boolean;
+    } = {},
+  ) {
+    this.concurrency = options.concurrency ?? 2;
+    this.aheadBytes = options.aheadBytes ?? 512 * 1024 * 1024;
+    this.decompress = options.decompress ?? true;
+  }
 
   /**
    * Fills in `entry.digest` and `entry.decompressed` by the time `finish` resolves. With `growth`,

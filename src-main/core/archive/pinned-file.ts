@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { LighterError } from '../errors';
 import { fileSlabSize, SlabReader } from '../http/read-slabs';
 
-/** Why a file could not be opened, in one line that names it. */
+/** Why an archive file could not be opened or read: missing (NOT_FOUND) or otherwise unreadable. */
 export function openFailure(e: unknown, path: string): LighterError {
   const { code, message } = e as NodeJS.ErrnoException;
   return new LighterError(code === 'ENOENT' ? 'NOT_FOUND' : 'INVALID_INPUT', `Cannot open ${path}: ${code ?? message}`);

@@ -111,7 +111,7 @@ async function scanTar(
 ): Promise<Map<string, ScannedEntry>> {
   const limits = resolveLimits(options.limits);
   const entries = new Map<string, ScannedEntry>();
-  const onTheSide = options.membersFrom ? new FileMemberHashes(options.membersFrom, limits, undefined, undefined, options.hashDecompressed === true) : undefined;
+  const onTheSide = options.membersFrom ? new FileMemberHashes(options.membersFrom, limits, { decompress: options.hashDecompressed === true }) : undefined;
   // Those the scan will hand to onTheSide whatever else is in the archive (see `keep` below).
   onTheSide?.hashAhead((options.ahead ?? []).filter((f) => f.size > smallContentSize && !metadataNames.has(f.path)));
   const delegated: ScannedEntry[] = [];

@@ -105,7 +105,7 @@ describe('members hashed ahead of the stream', () => {
     // In whichever order the two running at once get to their threads.
     const started = () => hashed.mock.calls.map(([member]) => member.offset).sort((a, b) => a - b);
     hashed.mockClear();
-    const hashes = new FileMemberHashes(path, resolveLimits(), 2, 2_000_000);
+    const hashes = new FileMemberHashes(path, resolveLimits(), { aheadBytes: 2_000_000 });
     hashes.hashAhead(files);
     await vi.waitFor(() => expect(started()).toEqual([files[0].dataOffset, files[1].dataOffset]));
     await new Promise((resolve) => setTimeout(resolve, 100));
