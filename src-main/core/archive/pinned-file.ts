@@ -37,6 +37,19 @@ export class PinnedFile {
     }
   }
 
+  /**
+   * The file at `path` again, if it is still the one `earlier` pinned (same file, size and times);
+   * otherwise DIGEST_MISMATCH. What was verified through the first pin holds for this one.
+   */
+  static async reopen(earlier: PinnedFile): Promise<PinnedFile> {
+    const again = await PinnedFile.open(earlier.path);
+    if (!same(again.pinned, earlier.pinned)) {
+      await again.close();
+      throw new LighterError('DIGEST_MISMATCH', `${earlier.path} changed while it was being read`);
+    }
+    return again;
+  }
+
   get size(): number {
     return Number(this.pinned.size);
   }

@@ -109,14 +109,17 @@ export async function openArchiveBlob(
 }
 
 /**
- * Streams a blob of an uncompressed archive read through `pinned` (opened before it was read): the
- * bytes hashed then are the bytes sent now, unless the file changed, which fails the stream before
- * its last chunk. No second hash.
+ * Streams a blob of an uncompressed archive from `pinned`, the file as it was when read (see
+ * PinnedFile.reopen): the bytes hashed then are the bytes sent now, unless the file changed, which
+ * fails the stream before its last chunk. No second hash. The file is closed with the stream.
  */
 export function openPinnedBlob(contents: ArchiveContents, pinned: PinnedFile, digest: string, signal?: AbortSignal): Readable {
   const blob: ArchiveBlob | undefined = contents.blobs.get(digest as Digest);
-  if (!blob) return Readable.from([documentOf(contents, digest)]);
-  const stream = pinned.range(blob.dataOffset, blob.size);
+  if (!blob) {
+    void pinned.close();
+    return Readable.from([documentOf(contents, digest)]);
+  }
+  const stream = pinned.range(blob.dataOffset, blob.size, { closeAtEnd: true });
   if (signal) addAbortSignal(signal, stream);
   return stream;
 }

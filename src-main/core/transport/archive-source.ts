@@ -17,13 +17,13 @@ const imageNameAnnotation = 'io.containerd.image.name';
 /**
  * Reads one image of a docker-archive or oci-archive file, chosen by name, by `@N`, or the only one.
  * The archive is indexed (every blob hashed) on first use; blobs are then streamed from their offsets,
- * from the file held open since (an uncompressed one: no second hash) or decompressed and hashed again.
+ * from the very file that was read (an uncompressed one: no second hash) or decompressed and hashed again.
  */
 export class ArchiveSource implements ImageSource {
   /** Every blob was hashed when the archive was read; it is sent from the pinned file, or hashed again (openArchiveBlob). */
   readonly verifiesBlobs = true;
   private contents?: Promise<ArchiveContents>;
-  /** The file as it was read, for an uncompressed archive: its blobs are sent from it without a second hash. */
+  /** The file as it was read, for an uncompressed archive (closed since): blobs are sent from it, reopened, without a second hash. */
   private pinned?: PinnedFile;
 
   constructor(
@@ -49,7 +49,7 @@ export class ArchiveSource implements ImageSource {
     } finally {
       // A compressed archive's members are not at file offsets: they are decompressed again.
       if (contents?.compression === 'none') this.pinned = pinned;
-      else await pinned.close();
+      await pinned.close();
     }
   }
 
@@ -70,7 +70,7 @@ export class ArchiveSource implements ImageSource {
 
   async blob(d: Descriptor, request: BlobRequest): Promise<Readable> {
     const contents = await this.read(request.signal);
-    if (this.pinned) return openPinnedBlob(contents, this.pinned, d.digest, request.signal);
+    if (this.pinned) return openPinnedBlob(contents, await PinnedFile.reopen(this.pinned), d.digest, request.signal);
     return openArchiveBlob(contents, d.digest, { signal: request.signal });
   }
 
@@ -107,10 +107,7 @@ export class ArchiveSource implements ImageSource {
     return { stream, size: pinned.size, sizeHint: pinned.size, verified: true, image: verified.then((v) => v.image), handsOver: true };
   }
 
-  async close(): Promise<void> {
-    await this.contents?.catch(() => undefined);
-    await this.pinned?.close();
-  }
+  async close(): Promise<void> {}
 }
 
 /**

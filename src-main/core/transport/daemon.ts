@@ -105,8 +105,7 @@ export class DaemonSource implements ImageSource {
   }
 
   async close(): Promise<void> {
-    const archive = await this.archive?.catch(() => undefined);
-    await archive?.source.close();
+    await this.archive?.catch(() => undefined);
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }
