@@ -6,7 +6,7 @@ import { ArchiveMembers } from './archive-members';
 import type { ArchiveBlob, ArchiveContents, BlobSource, VerifyReport } from './archive-model';
 import { resolveLimits, type ArchiveLimits } from './limits';
 import { openMemberStream } from './member-stream';
-import type { PinnedFile } from './pinned-file';
+import { PinnedFile } from './pinned-file';
 import { readDockerSide } from './read-docker';
 import { diffIDMismatch, readOciSide } from './read-oci';
 import { scanArchive, scanTarStream, type ScanOptions, type ScanResult, type TarFile } from './scan-archive';
@@ -109,17 +109,15 @@ export async function openArchiveBlob(
 }
 
 /**
- * Streams a blob of an uncompressed archive from `pinned`, the file as it was when read (see
- * PinnedFile.reopen): the bytes hashed then are the bytes sent now, unless the file changed, which
- * fails the stream before its last chunk. No second hash. The file is closed with the stream.
+ * Streams a blob of an uncompressed archive read while `pinned` held it: the file is reopened only
+ * if it is still that one (PinnedFile.reopen), so the bytes hashed then are the bytes sent now, or
+ * the stream fails before its last chunk. No second hash. The file is closed with the stream.
  */
-export function openPinnedBlob(contents: ArchiveContents, pinned: PinnedFile, digest: string, signal?: AbortSignal): Readable {
+export async function openPinnedBlob(contents: ArchiveContents, pinned: PinnedFile, digest: string, signal?: AbortSignal): Promise<Readable> {
   const blob: ArchiveBlob | undefined = contents.blobs.get(digest as Digest);
-  if (!blob) {
-    void pinned.close();
-    return Readable.from([documentOf(contents, digest)]);
-  }
-  const stream = pinned.range(blob.dataOffset, blob.size, { closeAtEnd: true });
+  if (!blob) return Readable.from([documentOf(contents, digest)]);
+  const file = await PinnedFile.reopen(pinned);
+  const stream = file.range(blob.dataOffset, blob.size, { closeAtEnd: true });
   if (signal) addAbortSignal(signal, stream);
   return stream;
 }

@@ -70,7 +70,7 @@ export class ArchiveSource implements ImageSource {
 
   async blob(d: Descriptor, request: BlobRequest): Promise<Readable> {
     const contents = await this.read(request.signal);
-    if (this.pinned) return openPinnedBlob(contents, await PinnedFile.reopen(this.pinned), d.digest, request.signal);
+    if (this.pinned) return openPinnedBlob(contents, this.pinned, d.digest, request.signal);
     return openArchiveBlob(contents, d.digest, { signal: request.signal });
   }
 
