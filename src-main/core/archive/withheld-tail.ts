@@ -49,6 +49,9 @@ export function withholdTail<T>(input: Readable, verify: (chunks: AsyncIterable<
     }
   })();
   verified.catch(() => undefined);
+  // The verification runs ahead of the reader, who may not be listening yet when it fails (a small
+  // archive fits in the buffer): the failure is `verified`'s, and a reader that comes later sees it.
+  output.on('error', () => undefined);
   output.once('close', () => {
     // The reader went away early: stop reading the input too.
     if (!output.writableFinished) void chunks.return?.(undefined);

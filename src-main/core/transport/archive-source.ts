@@ -1,14 +1,16 @@
 import type { Readable } from 'node:stream';
 import { LighterError } from '../errors';
 import type { Digest } from '../image/digest';
-import type { Descriptor } from '../image/types';
+import type { Descriptor, ImageConfig } from '../image/types';
 import type { ArchiveContents, ArchiveImage } from '../archive/archive-model';
 import { parseTaggedName } from '../archive/image-names';
 import { PinnedFile } from '../archive/pinned-file';
-import { peekMetadata } from '../archive/peek-metadata';
+import { peekMetadata, type PeekedTar, type ReadAt } from '../archive/peek-metadata';
+import { normalizeMemberPath } from '../archive/archive-path';
 import { openArchiveBlob, openPinnedBlob, readArchive, verifyTarStream, type ReadArchiveOptions } from '../archive/read-archive';
 import { resolveLimits } from '../archive/limits';
 import { withholdTail } from '../archive/withheld-tail';
+import type { LayerPlan } from './layered-load';
 import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob } from './types';
 
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
@@ -104,10 +106,32 @@ export class ArchiveSource implements ImageSource {
     });
     this.contents = verified.then((v) => v.contents);
     this.contents.catch(() => undefined);
-    return { stream, size: pinned.size, sizeHint: pinned.size, verified: true, image: verified.then((v) => v.image), handsOver: true };
+    const layers = await layerPlan(peeked, (length, at) => pinned.readAt(length, at), limits.maxJsonSize);
+    return { stream, size: pinned.size, sizeHint: pinned.size, verified: true, image: verified.then((v) => v.image), handsOver: true, layers };
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * Where the one image's config and layers lie in the file, from its headers and manifest.json alone
+ * (checked with everything else as the file passes). Undefined when a load layer by layer would not
+ * fit: a layer listed twice, layers and diff_ids that do not pair up.
+ */
+async function layerPlan(peeked: PeekedTar, readAt: ReadAt, maxConfig: number): Promise<LayerPlan | undefined> {
+  try {
+    const [entry] = JSON.parse(peeked.metadata.get('manifest.json')!.toString('utf8')) as { Config: string; Layers: string[] }[];
+    const spans = new Map(peeked.files.map((f) => [normalizeMemberPath(f.path), f]));
+    const configSpan = spans.get(normalizeMemberPath(entry.Config));
+    const layers = entry.Layers.map((path) => spans.get(normalizeMemberPath(path)));
+    if (!configSpan || configSpan.size > maxConfig || layers.some((l) => !l) || new Set(layers).size !== layers.length) return undefined;
+    const config = await readAt(configSpan.size, configSpan.dataOffset);
+    const diffIDs = (JSON.parse(config.toString('utf8')) as ImageConfig).rootfs?.diff_ids;
+    if (!Array.isArray(diffIDs) || diffIDs.length !== layers.length || layers.length === 0) return undefined;
+    return { config, layers: layers.map((l) => ({ offset: l!.dataOffset, size: l!.size })) };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import { familiarString, normalizeForPull, parseReference } from '../ref/referen
 import { ArchiveSource } from './archive-source';
 import { ArchiveDestination } from './archive-destination';
 import { loadIntoEngine } from './engine-load';
+import { loadLayerByLayer, loadsLayerByLayer } from './layered-load';
 import { inspectImage, openSaveStream } from './engine-save-stream';
 import { StreamSink } from './stream-sink';
 import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob, StreamedImage } from './types';
@@ -141,18 +142,27 @@ export class DaemonDestination extends ArchiveDestination {
       { acceptsIndex: false, verifiesDiffIDs: true, addRoot: (writer, top) => (writer as DockerArchiveWriter).addImage([tag], top) },
     );
     this.archiveStreamNeeds = { verified: true, names: [tag] };
+    this.tag = tag;
     // Finding and probing the engine overlaps with reading the source (failures surface on use).
     engine().catch(() => undefined);
   }
+
+  private readonly tag: string;
+  private layered?: Promise<boolean>;
 
   async putArchiveStream(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage> {
     if (!archive.verified || !archive.image) {
       archive.stream.destroy();
       throw new LighterError('INTERNAL', 'An engine takes only archives verified on the way');
     }
-    const { image } = archive;
+    const { image, layers } = archive;
     image.catch(() => undefined); // the stream fails with the same error, which the load reports
-    await loadIntoEngine(await this.engine(), archive.stream, { size: archive.size, handOver: archive.handsOver, ...options });
+    const engine = await this.engine();
+    const load = { size: archive.size, handOver: archive.handsOver, ...options };
+    // Several layers: each applied while the next goes over (layered-load.ts), where the engine can.
+    this.layered ??= layers && layers.layers.length > 1 ? loadsLayerByLayer(engine) : Promise.resolve(false);
+    if (layers && (await this.layered)) await loadLayerByLayer(engine, archive.stream, layers, [this.tag], load);
+    else await loadIntoEngine(engine, archive.stream, load);
     return await image;
   }
 }

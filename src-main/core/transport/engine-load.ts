@@ -23,65 +23,105 @@ const crlf = Buffer.from('\r\n');
 const maxReply = 1 << 20;
 
 /**
+ * One `POST /images/load` on a connection of its own: the tar goes out in HTTP chunks (chunked even
+ * when the length is known, as the docker CLI sends it: dockerd 20.10 took ≈2 s longer to load a 604
+ * MB archive sent with a Content-Length, measured with curl both ways). A request destroyed before
+ * `end` leaves the engine a tar cut short, so it loads nothing from it.
+ */
+export class LoadRequest {
+  /** The engine's verdict; a refusal while the body still goes out destroys the connection. */
+  readonly reply: Promise<void>;
+  private refusal: unknown;
+
+  private constructor(private readonly connection: EngineConnection) {
+    connection.send('POST', '/images/load?quiet=1', { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' });
+    this.reply = readReply(connection);
+    this.reply.catch((r: unknown) => {
+      this.refusal = r;
+      connection.destroy();
+    });
+  }
+
+  /** Undefined for engines reached through dockerode only (TLS, ssh). */
+  static async open(engine: EngineAccess): Promise<LoadRequest | undefined> {
+    const connection = await EngineConnection.open(engine.endpoint).catch((e: unknown) => {
+      throw engineError(e);
+    });
+    return connection && new LoadRequest(connection);
+  }
+
+  send(chunk: Uint8Array): Promise<void> {
+    // An empty chunk would be the body's end.
+    if (chunk.length === 0) return Promise.resolve();
+    return this.connection.write(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk as Buffer, crlf);
+  }
+
+  /** The body's last chunk: only now is the tar complete for the engine. */
+  end(): Promise<void> {
+    return this.connection.write(Buffer.from('0\r\n\r\n'));
+  }
+
+  /**
+   * Why sending failed, best told: the engine's refusal when it stopped reading because of one, the
+   * body's own failure when it is ours (a LighterError: the file changed), else the connection's.
+   */
+  async failure(e: unknown): Promise<unknown> {
+    this.connection.destroy();
+    if (this.refusal instanceof LighterError) return this.refusal;
+    if (e instanceof LighterError) return e;
+    const late = await this.reply.then(() => undefined, (r: unknown) => r);
+    return late instanceof LighterError ? late : engineError(e);
+  }
+
+  destroy(): void {
+    this.connection.destroy();
+  }
+}
+
+/**
  * Streams a docker-archive tar into the engine's `POST /images/load` and waits for its verdict. A
  * body that fails or is cancelled part way closes the connection before the tar is complete, so the
  * engine loads nothing. The reply is a JSON stream whose lines may carry errors (with status 200):
  * any of them fails the load.
  */
 export async function loadIntoEngine(engine: EngineAccess, body: Readable, options: LoadOptions = {}): Promise<void> {
-  const connection = await EngineConnection.open(engine.endpoint).catch((e: unknown) => {
-    throw engineError(e);
-  });
-  if (!connection) return loadThroughDockerode(engine.docker, body, options);
+  const request = await LoadRequest.open(engine);
+  if (!request) return loadThroughDockerode(engine.docker, body, options);
   const { signal } = options;
   // The body may be what is being waited for: both go.
   const stop = () => {
-    connection.destroy();
+    request.destroy();
     body.destroy();
   };
   signal?.addEventListener('abort', stop, { once: true });
   try {
-    // Chunked even when the length is known, as the docker CLI sends it: dockerd 20.10 took ≈2 s
-    // longer to load a 604 MB archive sent with a Content-Length (measured with curl both ways).
-    connection.send('POST', '/images/load?quiet=1', { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' });
-    const reply = readReply(connection);
-    // A refusal while the body is still going out stops the sending, and is what is reported.
-    let refusal: unknown;
-    reply.catch((r: unknown) => {
-      refusal = r;
-      connection.destroy();
-    });
     try {
-      await sendBody(connection, body, options);
+      await sendBody(request, body, options);
     } catch (e) {
-      connection.destroy();
+      request.destroy();
       if (signal?.aborted) throw cancelled();
-      if (refusal instanceof LighterError) throw refusal;
-      if (e instanceof LighterError) throw e; // the body's own failure (the file changed): ours to report
-      // The engine may have stopped reading because it refused the tar: its reason is the better message.
-      const late = await reply.then(() => undefined, (r: unknown) => r);
-      throw late instanceof LighterError ? late : engineError(e);
+      throw await request.failure(e);
     }
     // The engine now spends seconds on the image; the upload's buffers go back meanwhile.
     releaseSpentMemory();
     try {
-      await reply;
+      await request.reply;
     } catch (e) {
       if (signal?.aborted) throw cancelled();
       throw engineError(e);
     }
   } finally {
     signal?.removeEventListener('abort', stop);
-    connection.destroy();
+    request.destroy();
     body.destroy();
   }
 }
 
-async function sendBody(connection: EngineConnection, body: Readable, options: LoadOptions): Promise<void> {
+async function sendBody(request: LoadRequest, body: Readable, options: LoadOptions): Promise<void> {
   let sent = 0;
   for await (const chunk of chunksOf(body)) {
     if (options.signal?.aborted) throw cancelled();
-    await connection.write(Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, crlf);
+    await request.send(chunk);
     if (options.handOver) giveBack(chunk);
     sent += chunk.length;
     options.onBytes?.(chunk.length);
@@ -90,7 +130,7 @@ async function sendBody(connection: EngineConnection, body: Readable, options: L
   if (options.size !== undefined && sent !== options.size) {
     throw new LighterError('INTERNAL', `The image tar held ${sent} bytes where ${options.size} were announced`);
   }
-  await connection.write(Buffer.from('0\r\n\r\n'));
+  await request.end();
 }
 
 /** The engine's verdict: a status other than 200, or an error line, fails with the engine's message. */

@@ -1,3 +1,4 @@
+import type { LayerPlan } from './layered-load';
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../image/types';
 
@@ -68,6 +69,8 @@ export interface ArchiveStream {
   image?: Promise<StreamedImage>;
   /** Each chunk read from `stream` is its reader's alone, to give back once done with it (http/read-slabs.ts). */
   handsOver?: boolean;
+  /** With `verified`, for a stream that is a file's bytes from the first: where its one image's config and layers lie. */
+  layers?: LayerPlan;
 }
 
 /** What a destination took from an archive stream, once every digest in it was checked. */
