@@ -115,11 +115,15 @@ export class DaemonSource implements ImageSource {
  * Loads an image into an engine through `POST /images/load` (nothing staged on disk here): either a
  * docker-archive tar written blob by blob as the copy verifies them, or — from a source that
  * verifies a whole archive as it passes and records this name — that archive as it is, its last
- * bytes sent only once every digest held (a failed check cuts the upload short: nothing loads).
+ * bytes sent only once every digest held (a failed check cuts the upload short: nothing loads), or,
+ * to a Docker engine and with several layers, its layers one request each (layered-load.ts).
  */
 export class DaemonDestination extends ArchiveDestination {
   /** The engine cannot be trusted to check and discard: only verified streams, already named as asked. */
   readonly archiveStreamNeeds: { verified: true; names: string[] };
+  private readonly tag: string;
+  /** Whether the engine takes an archive layer by layer, once asked. */
+  private layered?: Promise<boolean>;
 
   constructor(
     private readonly engine: () => Promise<EngineAccess>,
@@ -147,9 +151,6 @@ export class DaemonDestination extends ArchiveDestination {
     engine().catch(() => undefined);
   }
 
-  private readonly tag: string;
-  private layered?: Promise<boolean>;
-
   async putArchiveStream(archive: ArchiveStream, options: { signal?: AbortSignal; onBytes?: (bytes: number) => void }): Promise<StreamedImage> {
     if (!archive.verified || !archive.image) {
       archive.stream.destroy();
@@ -160,8 +161,7 @@ export class DaemonDestination extends ArchiveDestination {
     const engine = await this.engine();
     const load = { size: archive.size, handOver: archive.handsOver, ...options };
     // Several layers: each applied while the next goes over (layered-load.ts), where the engine can.
-    this.layered ??= layers && layers.layers.length > 1 ? loadsLayerByLayer(engine) : Promise.resolve(false);
-    if (layers && (await this.layered)) await loadLayerByLayer(engine, archive.stream, layers, [this.tag], load);
+    if (layers && layers.layers.length > 1 && (await (this.layered ??= loadsLayerByLayer(engine)))) await loadLayerByLayer(engine, archive.stream, layers, [this.tag], load);
     else await loadIntoEngine(engine, archive.stream, load);
     return await image;
   }
