@@ -14,7 +14,7 @@ import { LighterError } from '../../src-main/core/errors';
 import { ArchiveSource } from '../../src-main/core/transport/archive-source';
 import { copyImage } from '../../src-main/core/transport/copy';
 import { DaemonDestination } from '../../src-main/core/transport/daemon';
-import { digestOf, legacyDockerArchive, makeImage, ociArchive, randomLayer, type FixtureImage } from '../support/archive-fixtures';
+import { digestOf, writeLegacyArchive, makeImage, ociArchive, randomLayer, type FixtureImage } from '../support/archive-fixtures';
 import { runBuiltCli } from '../support/cli';
 import { docker, dockerCli, requireEngine, testDockerEnv } from '../support/engine';
 
@@ -24,12 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const engine = async () => accessOf(new Docker({ socketPath: host.replace(/^unix:\/\//, '') }));
 
-async function writeArchive(name: string, image: FixtureImage): Promise<{ path: string; bytes: Buffer }> {
-  const path = join(dir, name);
-  const bytes = await legacyDockerArchive([image]);
-  writeFileSync(path, bytes);
-  return { path, bytes };
-}
+const writeArchive = (name: string, image: FixtureImage) => writeLegacyArchive(dir, name, image);
 
 describe.skipIf(!host)('archive → engine', () => {
   const env = testDockerEnv(host);

@@ -14,7 +14,7 @@ import { ArchiveSource } from '../../src-main/core/transport/archive-source';
 import { copyImage } from '../../src-main/core/transport/copy';
 import { DaemonDestination } from '../../src-main/core/transport/daemon';
 import { holdingLabel } from '../../src-main/core/transport/layered-load';
-import { digestOf, legacyDockerArchive, makeImage, randomLayer, type FixtureImage } from '../support/archive-fixtures';
+import { digestOf, writeLegacyArchive, makeImage, randomLayer, type FixtureImage } from '../support/archive-fixtures';
 import { docker, dockerCli, requireEngine, testDockerEnv } from '../support/engine';
 
 const host = requireEngine();
@@ -23,12 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const engine = async () => accessOf(new Docker({ socketPath: host.replace(/^unix:\/\//, '') }));
 
-async function writeArchive(name: string, image: FixtureImage): Promise<{ path: string; bytes: Buffer }> {
-  const path = join(dir, name);
-  const bytes = await legacyDockerArchive([image]);
-  writeFileSync(path, bytes);
-  return { path, bytes };
-}
+const writeArchive = (name: string, image: FixtureImage) => writeLegacyArchive(dir, name, image);
 
 async function layers(count: number, bytes: number): Promise<Buffer[]> {
   return Promise.all(Array.from({ length: count }, () => randomLayer(2, bytes / 2)));

@@ -3,6 +3,8 @@
  * Well-formed pieces come from the product's own tar writer; the broken ones are forged by hand.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tarEnd, tarEntry, type TarEntryToWrite } from '../../src-main/core/archive/tar-writer';
 import { MediaType } from '../../src-main/core/image/media-types';
@@ -131,6 +133,14 @@ export async function legacyDockerArchive(images: FixtureImage[], options: { sym
   entries.push({ path: 'manifest.json', data: JSON.stringify(manifest) });
   entries.push({ path: 'repositories', data: '{}' });
   return buildTar(entries);
+}
+
+/** Writes `image` as a legacy docker-archive file `name` in `dir`. */
+export async function writeLegacyArchive(dir: string, name: string, image: FixtureImage): Promise<{ path: string; bytes: Buffer }> {
+  const path = join(dir, name);
+  const bytes = await legacyDockerArchive([image]);
+  writeFileSync(path, bytes);
+  return { path, bytes };
 }
 
 /** An OCI image layout as a tar, with `index.json` naming each image by ref name. */
