@@ -10,8 +10,7 @@ import { normalizeMemberPath } from '../archive/archive-path';
 import { openArchiveBlob, openPinnedBlob, readArchive, verifyTarStream, type ReadArchiveOptions } from '../archive/read-archive';
 import { resolveLimits } from '../archive/limits';
 import { withholdTail } from '../archive/withheld-tail';
-import type { LayerPlan } from './layered-load';
-import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, ManifestBlob } from './types';
+import type { ArchiveStream, ArchiveStreamRequest, BlobRequest, ImageSource, LayerPlan, ManifestBlob } from './types';
 
 const refNameAnnotation = 'org.opencontainers.image.ref.name';
 const imageNameAnnotation = 'io.containerd.image.name';

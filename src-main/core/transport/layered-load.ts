@@ -11,14 +11,7 @@ import { giveBack } from '../http/read-slabs';
 import { releaseSpentMemory } from '../spent-memory';
 import { EngineConnection, readText } from './engine-http';
 import { LoadRequest, type LoadOptions } from './engine-load';
-
-/** One image of an uncompressed archive file, as a load layer by layer needs it. */
-export interface LayerPlan {
-  /** The image's config as the archive stores it: its diff_ids list the layers in order. */
-  config: Buffer;
-  /** Where each layer's data lies in the file, in the order of the config's diff_ids. */
-  layers: { offset: number; size: number }[];
-}
+import type { LayerPlan } from './types';
 
 /** Marks the temporary images holding layers; the value is one load's own. */
 export const holdingLabel = 'org.lighter.holding';
@@ -50,7 +43,6 @@ export async function loadLayerByLayer(engine: EngineAccess, input: Readable, pl
     releaseSpentMemory();
     await requests[requests.length - 1].finished;
   } catch (e) {
-    stop();
     throw signal?.aborted ? cancelled() : e;
   } finally {
     signal?.removeEventListener('abort', stop);

@@ -1,4 +1,3 @@
-import type { LayerPlan } from './layered-load';
 import type { Readable } from 'node:stream';
 import type { Descriptor } from '../image/types';
 
@@ -71,6 +70,14 @@ export interface ArchiveStream {
   handsOver?: boolean;
   /** With `verified`, for a stream that is a file's bytes from the first: where its one image's config and layers lie. */
   layers?: LayerPlan;
+}
+
+/** One image of an uncompressed archive file, as a load layer by layer needs it (layered-load.ts). */
+export interface LayerPlan {
+  /** The image's config as the archive stores it: its diff_ids list the layers in order. */
+  config: Buffer;
+  /** Where each layer's data lies in the file, in the order of the config's diff_ids. */
+  layers: { offset: number; size: number }[];
 }
 
 /** What a destination took from an archive stream, once every digest in it was checked. */
